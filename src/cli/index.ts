@@ -1,0 +1,90 @@
+/**
+ * The `messo` command. Every sub-command reads the same MESSO_* environment variables as
+ * `npm start`, and has --help.
+ */
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { openStore } from '../store/index.js';
+import { resolveAdminToken, startServer, stopOnSignals } from '../server.js';
+import { registerAdminCommands } from './admin.js';
+import { engineFor } from './engine.js';
+
+export function config(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`messo: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export function buildCli(): Command {
+  const program = new Command();
+  program
+    .name('messo')
+    .description('Webhooks for the pratiche of municipal digital services (OpenCity-compatible).\nSettings come from MESSO_* environment variables; see the README.')
+    .showHelpAfterError();
+
+  program.command('serve')
+    .description('run the HTTP API and, unless MESSO_DISPATCHER=false, the delivery dispatcher')
+    .option('--no-dispatcher', 'run the API only (deliveries are left to `messo worker` processes)')
+    .action(async (opts: { dispatcher: boolean }) => {
+      const cfg = config();
+      if (!opts.dispatcher) cfg.dispatcher = false;
+      const log = createLogger(cfg.logLevel);
+      const server = await startServer(cfg, { logger: log, extend: engineFor(cfg, { api: true }) });
+      stopOnSignals(server.stop, log);
+      printBanner(cfg, server.url, server.admin);
+    });
+
+  program.command('migrate')
+    .description('apply database migrations and exit (serve and worker also apply them at start)')
+    .action(async () => {
+      const cfg = config();
+      const store = await openStore(cfg.databaseUrl);
+      await store.close();
+      process.stdout.write(`migrations applied to ${redactUrl(cfg.databaseUrl)}\n`);
+    });
+
+  registerAdminCommands(program);
+  return program;
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+}
+
+function printBanner(cfg: Config, url: string, admin: Awaited<ReturnType<typeof resolveAdminToken>>): void {
+  const base = cfg.publicUrl;
+  const lines = [
+    '',
+    `  messo is listening on ${url}  (public URL ${base})`,
+    `  store: ${redactUrl(cfg.databaseUrl)}   dispatcher: ${cfg.dispatcher ? 'on' : 'off'}`,
+    `  API reference: ${base}/docs`,
+    '',
+  ];
+  if (admin.source === 'generated') {
+    lines.push('  Admin token (shown only this once; save it now, it is stored hashed):', `    ${admin.generated}`, '');
+  } else if (admin.source === 'env') {
+    lines.push('  Admin token: the value of MESSO_ADMIN_TOKEN.', '');
+  } else {
+    lines.push('  Admin token: the one printed at first start (stored hashed).',
+      '  Lost it? Set MESSO_ADMIN_TOKEN, or run `npx messo admin-token --reset` to print a new one.', '');
+  }
+  lines.push(
+    '  Create a tenant, then an API key for it:',
+    `    curl -s -X POST ${base}/api/tenants -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' -d '{"name":"Comune di Esempio"}'`,
+    `    curl -s -X POST ${base}/api/tenants/<tenant id>/keys -H "Authorization: Bearer $ADMIN_TOKEN"`,
+    '  or offline: npx messo tenant create --name "Comune di Esempio"',
+    '',
+  );
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildCli().parseAsync(argv);
+}

@@ -1,0 +1,147 @@
+/**
+ * Configuration: defaults, then MESSO_* environment variables, validated once at start. Every
+ * bad value gives one clear line; start-up stops with all of them at once.
+ */
+import { DEFAULT_RETRY_SCHEDULE_SEC, parseRetrySchedule } from './domain/retry-policy.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  adminToken: string | null;
+  publicUrl: string;
+  logLevel: string;
+  bodyLimit: number;
+  retrySchedule: readonly number[];
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  endpointConcurrency: number;
+  allowedTargets: string[];
+  secretOverlapSec: number;
+  autoDisableAfterSec: number;
+  dispatcher: boolean;
+  inspectorPublic: boolean;
+  inspectorBodyLimit: number;
+  inspectorMaxRequests: number;
+  inspectorBinTtlSec: number;
+  retentionDays: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** `1048576`, `512kb`, `10MiB`, `1mb` → bytes. */
+export function parseSize(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(text);
+  if (!m) return null;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}=${raw}: must be a whole number from ${min} to ${max}`);
+      return def;
+    }
+    return n;
+  };
+  const size = (name: string, def: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    const n = parseSize(raw);
+    if (n === null || n < 1024) {
+      problems.push(`${name}=${raw}: must be a size of at least 1kb, such as 1048576, 512kb or 10mb`);
+      return def;
+    }
+    return n;
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return def;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}=${raw}: must be true or false`);
+    return def;
+  };
+
+  const port = int('MESSO_PORT', 3000, 0, 65535);
+  const host = get('MESSO_HOST') ?? '127.0.0.1';
+
+  const databaseUrl = get('MESSO_DATABASE_URL') ?? 'sqlite:./data/messo.db';
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
+    problems.push(`MESSO_DATABASE_URL=${databaseUrl.split(':')[0]}:…: must be sqlite:<path> or postgres://user@host/db`);
+  }
+
+  const adminToken = get('MESSO_ADMIN_TOKEN') ?? null;
+  if (adminToken !== null && adminToken.length < 16) {
+    problems.push('MESSO_ADMIN_TOKEN: must be at least 16 characters (the value is not shown)');
+  }
+
+  const defaultPublic = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  let publicUrl = get('MESSO_PUBLIC_URL') ?? defaultPublic;
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    publicUrl = publicUrl.replace(/\/+$/, '');
+  } catch {
+    problems.push(`MESSO_PUBLIC_URL=${publicUrl}: must be an http(s) URL such as https://webhooks.comune.example.it`);
+  }
+
+  const logLevel = (get('MESSO_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`MESSO_LOG_LEVEL=${logLevel}: must be one of ${LOG_LEVELS.join(', ')}`);
+
+  let retrySchedule: readonly number[] = DEFAULT_RETRY_SCHEDULE_SEC;
+  const rawSchedule = get('MESSO_RETRY_SCHEDULE');
+  if (rawSchedule !== undefined) {
+    try {
+      retrySchedule = parseRetrySchedule(rawSchedule);
+    } catch (err) {
+      problems.push(`MESSO_RETRY_SCHEDULE=${rawSchedule}: ${(err as Error).message}`);
+    }
+  }
+
+  const allowedTargets = (get('MESSO_ALLOWED_TARGETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const cidr of allowedTargets) {
+    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) problems.push(`MESSO_ALLOWED_TARGETS: ${cidr} is not a CIDR range such as 10.0.0.0/8`);
+  }
+
+  const config: Config = {
+    port,
+    host,
+    databaseUrl,
+    adminToken,
+    publicUrl,
+    logLevel,
+    bodyLimit: size('MESSO_BODY_LIMIT', 5 * 1024 * 1024),
+    retrySchedule,
+    connectTimeoutMs: int('MESSO_CONNECT_TIMEOUT_MS', 5000, 1, 120_000),
+    requestTimeoutMs: int('MESSO_REQUEST_TIMEOUT_MS', 15_000, 1, 300_000),
+    endpointConcurrency: int('MESSO_ENDPOINT_CONCURRENCY', 10, 1, 1000),
+    allowedTargets,
+    secretOverlapSec: int('MESSO_SECRET_OVERLAP_SEC', 24 * 3600, 0, 30 * 24 * 3600),
+    autoDisableAfterSec: int('MESSO_AUTO_DISABLE_AFTER_SEC', 5 * 24 * 3600, 60, 365 * 24 * 3600),
+    dispatcher: bool('MESSO_DISPATCHER', true),
+    inspectorPublic: bool('MESSO_INSPECTOR_PUBLIC', false),
+    inspectorBodyLimit: size('MESSO_INSPECTOR_BODY_LIMIT', 10 * 1024 * 1024),
+    inspectorMaxRequests: int('MESSO_INSPECTOR_MAX_REQUESTS', 500, 1, 100_000),
+    inspectorBinTtlSec: int('MESSO_INSPECTOR_BIN_TTL_SEC', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    retentionDays: int('MESSO_RETENTION_DAYS', 30, 1, 3650),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,142 @@
+/**
+ * Builds the HTTP application. The app is separate from the server that listens, so tests
+ * and the CLI build it the same way. Every resource is a plugin; auth is a hook on `/api`.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ApiError, problemBody, PROBLEMS, type ProblemCode } from './errors.js';
+import { fieldErrors, validatorCompiler } from './validation.js';
+import { authPlugin } from './auth.js';
+import type { AppContext } from './context.js';
+import { healthRoutes } from './routes/health.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { serviceRoutes } from './routes/services.js';
+import { applicationRoutes } from './routes/applications.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { BadCursorError } from '../store/rows.js';
+import { ConflictError, DuplicateError } from '../store/store.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}
+
+/** Fastify's own error codes, mapped onto our catalogue. */
+const FASTIFY_CODES: Record<string, ProblemCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+};
+
+export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    ...(opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
+    bodyLimit: ctx.config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.decorate('ctx', ctx);
+
+  // JSON with a syntax error must be a 400 problem, not a generic 500.
+  app.addContentTypeParser(['application/json', 'application/problem+json', 'application/cloudevents+json'], { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new ApiError('malformed_json', `the body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  // A POST without a body to a route whose fields are all optional means "all defaults".
+  app.addHook('preValidation', async (request) => {
+    const schema = request.routeOptions.schema?.body as { required?: string[] } | undefined;
+    if (request.body === undefined && schema && !(schema.required?.length)) request.body = {};
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((err: FastifyError & { validation?: unknown; validationContext?: string }, request, reply) => {
+    let code: ProblemCode = 'internal';
+    let detail = 'an internal error occurred; quote the request id when reporting it';
+    let extra: Record<string, unknown> = {};
+    if (err instanceof ApiError) {
+      code = err.code;
+      detail = err.detail;
+      extra = err.extra;
+    } else if (err.validation) {
+      const part = err.validationContext ?? 'body';
+      const errors = fieldErrors(err.validation as never, part);
+      code = 'validation';
+      detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      extra = { field: errors[0]?.field, errors };
+    } else if (err instanceof BadCursorError) {
+      code = 'bad_cursor';
+      detail = err.message;
+      extra = { field: 'cursor' };
+    } else if (err instanceof ConflictError) {
+      code = 'conflict';
+      detail = err.message;
+    } else if (err instanceof DuplicateError) {
+      code = 'duplicate';
+      detail = err.message;
+      extra = { field: err.field };
+    } else if (err.code && FASTIFY_CODES[err.code]) {
+      code = FASTIFY_CODES[err.code];
+      detail = err.message;
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      code = (Object.keys(PROBLEMS) as ProblemCode[]).find((k) => PROBLEMS[k].status === err.statusCode) ?? 'validation';
+      detail = err.message;
+    }
+    if (PROBLEMS[code].status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.debug({ code, detail }, 'request refused');
+    reply.status(PROBLEMS[code].status).type('application/problem+json').send(problemBody(code, detail, request.id, extra));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).type('application/problem+json')
+      .send(problemBody('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`, request.id));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'messo',
+        version: '0.1.0',
+        description: 'Webhooks for the pratiche of municipal digital services, compatible with OpenCity Italia.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A tenant API key, or the admin token' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes);
+  await app.register(async (api) => {
+    await api.register(authPlugin);
+    await api.register(tenantRoutes);
+    await api.register(serviceRoutes);
+    await api.register(applicationRoutes);
+    await api.register(eventRoutes);
+    await api.register(webhookRoutes);
+    for (const plugin of ctx.apiPlugins ?? []) await api.register(plugin);
+  }, { prefix: '/api' });
+  for (const plugin of ctx.plugins ?? []) await app.register(plugin);
+  return app;
+}

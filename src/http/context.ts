@@ -1,0 +1,23 @@
+/** What the HTTP layer is given: configuration, the store, and hooks into the running engine. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../config.js';
+import type { Store } from '../store/store.js';
+import type { Webhook, WebhookInput } from '../store/types.js';
+
+export interface AppContext {
+  config: Config;
+  store: Store;
+  /** sha256 (hex) of the admin token; the token itself is never kept. */
+  adminTokenHash: string;
+  /** Called after events were appended, so an idle dispatcher in this process starts at once. */
+  onEventsAppended?: () => void;
+  /**
+   * Applies a webhook update that may enable or disable it, emitting webhook.enabled /
+   * webhook.disabled events (provided by the delivery engine).
+   */
+  webhookStateChange?: (tenantId: string, current: Webhook, patch: Partial<WebhookInput>) => Promise<Webhook | null>;
+  /** Extra plugins mounted at the root (inspector, dashboard…), registered after the API. */
+  plugins?: FastifyPluginAsync[];
+  /** Extra plugins mounted under /api, behind authentication. */
+  apiPlugins?: FastifyPluginAsync[];
+}

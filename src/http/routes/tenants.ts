@@ -1,0 +1,154 @@
+/**
+ * Tenants (enti) and their API keys. The admin creates tenants and keys; a tenant key may read
+ * its own tenant and manage its own keys under /api/keys. Another tenant's ids answer 404.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { prefixedId, uuid } from '../../domain/ids.js';
+import type { ApiKey, Tenant } from '../../store/types.js';
+import { requireAdmin, sha256, tenantOf } from '../auth.js';
+import { ApiError, notFound } from '../errors.js';
+import { IdParams, iso, pageOf, PageQuery } from '../schemas.js';
+
+const TenantBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200, description: 'e.g. "Comune di Bugliano"' }),
+  slug: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'URL-safe name; derived from name when absent' })),
+  external_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], { description: "the OpenCity core's tenant (instance) id" })),
+}, { additionalProperties: false });
+
+const TenantPatch = Type.Object({
+  name: Type.Optional(TenantBody.properties.name),
+  external_id: TenantBody.properties.external_id,
+}, { additionalProperties: false, minProperties: 1 });
+
+const KeyBody = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: 'default' })),
+}, { additionalProperties: false });
+
+const TenantOut = Type.Object({
+  id: Type.String(), name: Type.String(), slug: Type.String(),
+  external_id: Type.Union([Type.String(), Type.Null()]), created_at: Type.String(), updated_at: Type.String(),
+});
+
+const KeyOut = Type.Object({
+  id: Type.String(), name: Type.String(), prefix: Type.String(), created_at: Type.String(),
+  revoked_at: Type.Union([Type.String(), Type.Null()]), last_used_at: Type.Union([Type.String(), Type.Null()]),
+  key: Type.Optional(Type.String({ description: 'the secret key; shown only once, at creation' })),
+});
+
+const tenantOut = (t: Tenant) => ({ ...t, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)! });
+const keyOut = (k: ApiKey, secret?: string) => ({
+  id: k.id, name: k.name, prefix: k.prefix, created_at: iso(k.created_at)!, revoked_at: iso(k.revoked_at),
+  last_used_at: iso(k.last_used_at), ...(secret ? { key: secret } : {}),
+});
+
+export function slugify(name: string): string {
+  const s = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return (s || 'tenant').slice(0, 60);
+}
+
+/** A tenant key may see its own tenant only; anything else is "not found". */
+async function visibleTenant(request: FastifyRequest, id: string): Promise<Tenant> {
+  const p = request.principal;
+  if (p.kind === 'tenant' && p.tenantId !== id) throw notFound('tenant');
+  const t = await request.server.ctx.store.getTenant(id);
+  if (!t) throw notFound('tenant');
+  return t;
+}
+
+export async function issueApiKey(request: FastifyRequest, tenantId: string, name: string) {
+  const secret = `messo_${randomBytes(24).toString('base64url')}`;
+  const key = await request.server.ctx.store.createApiKey({
+    id: prefixedId('key'), tenant_id: tenantId, name, prefix: secret.slice(0, 12), hash: sha256(secret),
+  });
+  return keyOut(key, secret);
+}
+
+export const tenantRoutes: FastifyPluginAsync = async (app) => {
+  const store = app.ctx.store;
+  const tags = ['tenants'];
+
+  app.post<{ Body: Static<typeof TenantBody> }>('/tenants', {
+    schema: { tags, summary: 'Create a tenant (admin)', body: TenantBody, response: { 201: TenantOut } },
+  }, async (request, reply) => {
+    requireAdmin(request);
+    const b = request.body;
+    const tenant = await store.createTenant({ id: uuid(), name: b.name, slug: b.slug ?? slugify(b.name), external_id: b.external_id ?? null });
+    return reply.status(201).send(tenantOut(tenant));
+  });
+
+  app.get<{ Querystring: { limit: number; cursor?: string } }>('/tenants', {
+    schema: { tags, summary: 'List tenants (admin: all; a key: its own)', querystring: Type.Object(PageQuery), response: { 200: pageOf(TenantOut) } },
+  }, async (request) => {
+    const p = request.principal;
+    if (p.kind === 'tenant') {
+      const own = await store.getTenant(p.tenantId);
+      return { items: own ? [tenantOut(own)] : [], next_cursor: null };
+    }
+    const page = await store.listTenants({ limit: request.query.limit, cursor: request.query.cursor });
+    return { items: page.items.map(tenantOut), next_cursor: page.next_cursor };
+  });
+
+  app.get<{ Params: { id: string } }>('/tenants/:id', {
+    schema: { tags, summary: 'Get a tenant', params: IdParams, response: { 200: TenantOut } },
+  }, async (request) => tenantOut(await visibleTenant(request, request.params.id)));
+
+  app.patch<{ Params: { id: string }; Body: Static<typeof TenantPatch> }>('/tenants/:id', {
+    schema: { tags, summary: 'Update a tenant (admin)', params: IdParams, body: TenantPatch, response: { 200: TenantOut } },
+  }, async (request) => {
+    await visibleTenant(request, request.params.id);
+    requireAdmin(request);
+    const t = await store.updateTenant(request.params.id, request.body);
+    if (!t) throw notFound('tenant');
+    return tenantOut(t);
+  });
+
+  app.post<{ Params: { id: string }; Body: Static<typeof KeyBody> }>('/tenants/:id/keys', {
+    schema: { tags, summary: "Create an API key for a tenant (admin); the key is shown once", params: IdParams, body: KeyBody, response: { 201: KeyOut } },
+  }, async (request, reply) => {
+    await visibleTenant(request, request.params.id);
+    requireAdmin(request);
+    return reply.status(201).send(await issueApiKey(request, request.params.id, request.body?.name ?? 'default'));
+  });
+
+  app.get<{ Params: { id: string } }>('/tenants/:id/keys', {
+    schema: { tags, summary: "List a tenant's API keys", params: IdParams, response: { 200: Type.Object({ items: Type.Array(KeyOut) }) } },
+  }, async (request) => {
+    await visibleTenant(request, request.params.id);
+    return { items: (await store.listApiKeys(request.params.id)).map((k) => keyOut(k)) };
+  });
+
+  app.delete<{ Params: { id: string; keyId: string } }>('/tenants/:id/keys/:keyId', {
+    schema: { tags, summary: 'Revoke an API key', params: Type.Object({ id: Type.String(), keyId: Type.String() }), response: { 200: KeyOut } },
+  }, async (request) => {
+    await visibleTenant(request, request.params.id);
+    const key = await store.revokeApiKey(request.params.id, request.params.keyId);
+    if (!key) throw notFound('API key');
+    return keyOut(key);
+  });
+
+  // The same for the calling tenant, without knowing its id.
+  app.get('/keys', { schema: { tags, summary: "List this tenant's API keys", response: { 200: Type.Object({ items: Type.Array(KeyOut) }) } } },
+    async (request) => ({ items: (await store.listApiKeys(await tenantOf(request))).map((k) => keyOut(k)) }));
+
+  app.post<{ Body: Static<typeof KeyBody> }>('/keys', {
+    schema: { tags, summary: 'Create an API key for this tenant; shown once', body: KeyBody, response: { 201: KeyOut } },
+  }, async (request, reply) => reply.status(201).send(await issueApiKey(request, await tenantOf(request), request.body?.name ?? 'default')));
+
+  app.delete<{ Params: { id: string } }>('/keys/:id', {
+    schema: { tags, summary: 'Revoke an API key of this tenant', params: IdParams, response: { 200: KeyOut } },
+  }, async (request) => {
+    const key = await store.revokeApiKey(await tenantOf(request), request.params.id);
+    if (!key) throw notFound('API key');
+    return keyOut(key);
+  });
+
+  app.get('/me', { schema: { tags, summary: 'Who the token is' } }, async (request) => {
+    const p = request.principal;
+    if (p.kind === 'admin') return { kind: 'admin' };
+    const t = await store.getTenant(p.tenantId);
+    if (!t) throw new ApiError('unauthorized', 'tenant no longer exists');
+    return { kind: 'tenant', key_id: p.keyId, tenant: tenantOut(t) };
+  });
+};

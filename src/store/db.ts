@@ -1,0 +1,28 @@
+/**
+ * The database port: one way to run SQL and one way to run a transaction. Both SQLite and
+ * PostgreSQL drivers implement it, and the whole store is written once on top of it (the
+ * pg-boss lesson: a narrow port keeps adapters short). SQL is written with `?` placeholders;
+ * the PostgreSQL driver numbers them.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export type SqlValue = string | number | bigint | null | Buffer;
+
+export interface Db {
+  readonly dialect: Dialect;
+  /** Runs one statement; rows for a query (or `RETURNING`), [] otherwise. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs one statement and says how many rows it changed. */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs `fn` in one transaction: all of it is written, or none of it. */
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Raised when a unique constraint refuses a write. Drivers translate their own codes to it. */
+export class UniqueViolation extends Error {
+  constructor(message: string, readonly constraint?: string) {
+    super(message);
+    this.name = 'UniqueViolation';
+  }
+}

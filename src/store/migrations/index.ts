@@ -1,0 +1,44 @@
+/**
+ * Migration runner shared by both dialects: numbered steps, each applied in its own
+ * transaction together with the row that records it.
+ */
+import type { Db } from '../db.js';
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export class SchemaTooNewError extends Error {}
+
+export async function migrate(db: Db, migrations: Migration[]): Promise<number[]> {
+  await db.execute(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+  );
+  const rows = await db.query<{ id: number }>('SELECT id FROM schema_migrations ORDER BY id');
+  const done = new Set(rows.map((r) => Number(r.id)));
+  const known = Math.max(0, ...migrations.map((m) => m.id));
+  const newest = Math.max(0, ...done);
+  if (newest > known) {
+    throw new SchemaTooNewError(`database schema is at migration ${newest}, this messo knows up to ${known}: upgrade messo`);
+  }
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
+    if (done.has(m.id)) continue;
+    await db.tx(async (t) => {
+      // Concurrent starters: the second one finds the row and skips the step.
+      const again = await t.query('SELECT id FROM schema_migrations WHERE id = ?', [m.id]);
+      if (again.length > 0) return;
+      for (const stmt of splitStatements(m.sql)) await t.execute(stmt);
+      await t.execute('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, Date.now()]);
+      applied.push(m.id);
+    });
+  }
+  return applied;
+}
+
+/** Splits a migration on `;` at line ends (our migrations hold no procedural bodies). */
+export function splitStatements(sql: string): string[] {
+  return sql.split(/;\s*\n/).map((s) => s.trim().replace(/;$/, '')).filter((s) => s.length > 0);
+}

@@ -1,0 +1,425 @@
+/**
+ * The store, written once in SQL over the database port. Dialect differences are confined to
+ * the drivers (placeholders, error codes) and to the delivery claim (delivery-store.ts).
+ */
+import { matches } from '../domain/matching.js';
+import { renderPayload } from '../domain/payload.js';
+import { prefixedId } from '../domain/ids.js';
+import type { EventRecord } from '../domain/events.js';
+import type { ApplicationDoc } from '../domain/application.js';
+import { UniqueViolation, type Db, type SqlValue } from './db.js';
+import { migrate, type Migration } from './migrations/index.js';
+import { SqlDeliveryStore } from './delivery-store.js';
+import { ConflictError, DuplicateError, type Store } from './store.js';
+import {
+  decodeCursor, toApiKey, toApplication, toEvent, toPage, toService, toTenant, toWebhook,
+} from './rows.js';
+import type {
+  ApiKey, AppendResult, ApplicationFilter, ApplicationRow, EventFilter, NewEvent, Page, PageQuery,
+  Service, Tenant, Webhook, WebhookInput,
+} from './types.js';
+
+const b = (v: boolean): number => (v ? 1 : 0);
+
+/** Origin of a URL: deliveries to one origin share the endpoint's concurrency limit. */
+export function endpointKey(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+export class SqlStore extends SqlDeliveryStore implements Store {
+  constructor(db: Db, private readonly migrations: Migration[]) {
+    super(db);
+  }
+
+  get dialect() {
+    return this.db.dialect;
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.db, this.migrations);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    const rows = await this.db.query<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]);
+    return rows[0]?.value ?? null;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  }
+
+  // ── tenants and keys ──────────────────────────────────────────────────────
+
+  async createTenant(input: { id: string; name: string; slug: string; external_id: string | null }): Promise<Tenant> {
+    const now = Date.now();
+    try {
+      const rows = await this.db.query(
+        'INSERT INTO tenants (id, name, slug, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+        [input.id, input.name, input.slug, input.external_id, now, now],
+      );
+      return toTenant(rows[0]);
+    } catch (err) {
+      throw await this.tenantDuplicate(err, input.slug, input.external_id);
+    }
+  }
+
+  private async tenantDuplicate(err: unknown, slug: string | undefined, externalId: string | null | undefined): Promise<unknown> {
+    if (!(err instanceof UniqueViolation)) return err;
+    if (externalId && (await this.findTenantByExternalId(externalId))) {
+      return new DuplicateError('a tenant with this external_id already exists', 'external_id');
+    }
+    if (slug) return new DuplicateError('a tenant with this slug already exists', 'slug');
+    return err;
+  }
+
+  async updateTenant(id: string, patch: Partial<Pick<Tenant, 'name' | 'external_id'>>): Promise<Tenant | null> {
+    const current = await this.getTenant(id);
+    if (!current) return null;
+    const next = { ...current, ...patch };
+    try {
+      const rows = await this.db.query(
+        'UPDATE tenants SET name = ?, external_id = ?, updated_at = ? WHERE id = ? RETURNING *',
+        [next.name, next.external_id, Date.now(), id],
+      );
+      return rows[0] ? toTenant(rows[0]) : null;
+    } catch (err) {
+      throw await this.tenantDuplicate(err, undefined, patch.external_id);
+    }
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const rows = await this.db.query('SELECT * FROM tenants WHERE id = ?', [id]);
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+
+  async findTenantByExternalId(externalId: string): Promise<Tenant | null> {
+    const rows = await this.db.query('SELECT * FROM tenants WHERE external_id = ?', [externalId]);
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+
+  async listTenants(page: PageQuery): Promise<Page<Tenant>> {
+    const after = decodeCursor(page.cursor) ?? 0;
+    const rows = await this.db.query('SELECT * FROM tenants WHERE seq > ? ORDER BY seq LIMIT ?', [after, page.limit + 1]);
+    const p = toPage(rows, page.limit, (r) => Number(r.seq));
+    return { items: p.items.map(toTenant), next_cursor: p.next_cursor };
+  }
+
+  async createApiKey(input: { id: string; tenant_id: string; name: string; prefix: string; hash: string }): Promise<ApiKey> {
+    const rows = await this.db.query(
+      'INSERT INTO api_keys (id, tenant_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+      [input.id, input.tenant_id, input.name, input.prefix, input.hash, Date.now()],
+    );
+    return toApiKey(rows[0]);
+  }
+
+  async listApiKeys(tenantId: string): Promise<ApiKey[]> {
+    const rows = await this.db.query('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY seq', [tenantId]);
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(tenantId: string, id: string): Promise<ApiKey | null> {
+    await this.db.execute(
+      'UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL',
+      [Date.now(), tenantId, id],
+    );
+    const rows = await this.db.query('SELECT * FROM api_keys WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+    return rows[0] ? toApiKey(rows[0]) : null;
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKey | null> {
+    const rows = await this.db.query('SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL', [hash]);
+    if (!rows[0]) return null;
+    const key = toApiKey(rows[0]);
+    // Written at most once a minute per key: a busy integration must not turn reads into writes.
+    const now = Date.now();
+    if (key.last_used_at === null || now - key.last_used_at > 60_000) {
+      await this.db.execute('UPDATE api_keys SET last_used_at = ? WHERE id = ?', [now, key.id]);
+      key.last_used_at = now;
+    }
+    return key;
+  }
+
+  // ── services and applications ───────────────────────────────────────────
+
+  async getService(tenantId: string, id: string): Promise<Service | null> {
+    const rows = await this.db.query('SELECT * FROM services WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+    return rows[0] ? toService(rows[0]) : null;
+  }
+
+  async listServices(tenantId: string, page: PageQuery): Promise<Page<Service>> {
+    const after = decodeCursor(page.cursor) ?? 0;
+    const rows = await this.db.query(
+      'SELECT * FROM services WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      [tenantId, after, page.limit + 1],
+    );
+    const p = toPage(rows, page.limit, (r) => Number(r.seq));
+    return { items: p.items.map(toService), next_cursor: p.next_cursor };
+  }
+
+  async getApplication(tenantId: string, id: string): Promise<ApplicationRow | null> {
+    const rows = await this.db.query('SELECT * FROM applications WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+    return rows[0] ? toApplication(rows[0]) : null;
+  }
+
+  async listApplications(tenantId: string, filter: ApplicationFilter, page: PageQuery): Promise<Page<ApplicationRow>> {
+    const where = ['tenant_id = ?', 'last_event_seq > ?'];
+    const params: SqlValue[] = [tenantId, decodeCursor(page.cursor) ?? 0];
+    if (filter.status !== undefined) { where.push('status = ?'); params.push(filter.status); }
+    if (filter.service_id !== undefined) { where.push('service_id = ?'); params.push(filter.service_id); }
+    if (filter.updated_since !== undefined) { where.push('updated_at >= ?'); params.push(filter.updated_since); }
+    params.push(page.limit + 1);
+    const rows = await this.db.query(
+      `SELECT * FROM applications WHERE ${where.join(' AND ')} ORDER BY last_event_seq LIMIT ?`, params,
+    );
+    const p = toPage(rows.map(toApplication), page.limit, (a) => a.last_event_seq);
+    return p;
+  }
+
+  async replayApplication(tenantId: string, id: string): Promise<ApplicationDoc | null> {
+    const rows = await this.db.query(
+      `SELECT * FROM events WHERE tenant_id = ? AND subject = ? AND type LIKE 'application.%' ORDER BY seq`,
+      [tenantId, id],
+    );
+    let doc: ApplicationDoc | null = null;
+    let lastAt = -Infinity;
+    for (const ev of rows.map(toEvent)) {
+      const snapshot = ev.data.application as ApplicationDoc | undefined;
+      // Same rule as the live projection: a snapshot older than the applied one is ignored.
+      if (snapshot && ev.event_created_at >= lastAt) {
+        doc = snapshot;
+        lastAt = ev.event_created_at;
+      }
+    }
+    return doc;
+  }
+
+  // ── events (the transactional outbox) ─────────────────────────────────────
+
+  async appendEvents(events: NewEvent[]): Promise<AppendResult[]> {
+    return this.db.tx(async (t) => {
+      const webhooksByTenant = new Map<string, Webhook[]>();
+      const results: AppendResult[] = [];
+      for (const ev of events) {
+        const now = Date.now();
+        const inserted = await t.query<{ seq: number }>(
+          `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq`,
+          [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
+            JSON.stringify(ev.data), now],
+        );
+        if (inserted.length === 0) {
+          const existing = (await t.query('SELECT * FROM events WHERE event_id = ?', [ev.event_id])).map(toEvent)[0];
+          // An event_id is global: another tenant's id must not be revealed, nor overwritten.
+          if (!existing || existing.tenant_id !== ev.tenant_id) {
+            throw new DuplicateError('event_id is already used', 'event_id');
+          }
+          results.push({ event: existing, created: false, projected: false, deliveries: 0 });
+          continue;
+        }
+        const record: EventRecord = {
+          seq: Number(inserted[0].seq), event_id: ev.event_id, type: ev.type, tenant_id: ev.tenant_id,
+          subject: ev.subject, event_version: ev.event_version, event_created_at: ev.event_created_at,
+          app_id: ev.app_id, data: ev.data, recorded_at: now,
+        };
+        const projected = ev.projection ? await this.project(t, ev, record.seq, now) : true;
+        let hooks = webhooksByTenant.get(ev.tenant_id);
+        if (!hooks) {
+          hooks = (await t.query(
+            'SELECT * FROM webhooks WHERE tenant_id = ? AND active = 1 AND deleted_at IS NULL ORDER BY seq', [ev.tenant_id],
+          )).map(toWebhook);
+          webhooksByTenant.set(ev.tenant_id, hooks);
+        }
+        const deliveries = await this.enqueue(t, record, hooks, now);
+        results.push({ event: record, created: true, projected, deliveries });
+      }
+      return results;
+    });
+  }
+
+  /** One delivery per matching webhook, body rendered now and frozen. */
+  private async enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: number): Promise<number> {
+    let n = 0;
+    for (const hook of hooks) {
+      if (!matches(hook, ev)) continue;
+      const payload = renderPayload(ev, { format: hook.format, version: hook.version });
+      await t.execute(
+        `INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, subject, order_key, endpoint_key,
+           status, body, content_type, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?, ?)`,
+        [prefixedId('msg'), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
+          hook.ordering === 'per_application' && ev.subject ? ev.subject : null, endpointKey(hook.endpoint),
+          payload.body, payload.contentType, now, now, now],
+      );
+      n++;
+    }
+    return n;
+  }
+
+  private async project(t: Db, ev: NewEvent, seq: number, now: number): Promise<boolean> {
+    const p = ev.projection!;
+    if (p.kind === 'service') {
+      const s = p.service;
+      try {
+        const changed = await t.execute(
+          `INSERT INTO services (id, tenant_id, slug, name, group_name, description, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name, group_name = excluded.group_name,
+             description = excluded.description, status = excluded.status, updated_at = excluded.updated_at
+           WHERE services.tenant_id = excluded.tenant_id`,
+          [s.id, s.tenant_id, s.slug, s.name, s.group_name, s.description, s.status, now, now],
+        );
+        if (changed === 0) throw new DuplicateError('service id is already used', 'id');
+      } catch (err) {
+        if (err instanceof UniqueViolation) throw new DuplicateError('a service with this slug already exists', 'slug');
+        throw err;
+      }
+      return true;
+    }
+    const doc = p.doc;
+    const values: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now, seq, ev.event_created_at];
+    if (p.mode === 'strict' && (p.expectedVersion === null || p.expectedVersion === undefined)) {
+      try {
+        await t.execute(
+          `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
+           VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`, values,
+        );
+      } catch (err) {
+        if (err instanceof UniqueViolation) throw new ConflictError('an application with this id already exists');
+        throw err;
+      }
+      return true;
+    }
+    if (p.mode === 'strict') {
+      const changed = await t.execute(
+        `UPDATE applications SET service_id = ?, status = ?, doc = ?, version = version + 1, updated_at = ?,
+           last_event_seq = ?, last_event_at = ? WHERE tenant_id = ? AND id = ? AND version = ?`,
+        [doc.service_id, doc.status, JSON.stringify(doc), now, seq, ev.event_created_at, ev.tenant_id, doc.id, p.expectedVersion!],
+      );
+      if (changed === 0) throw new ConflictError('the application changed meanwhile; read it again');
+      return true;
+    }
+    const changed = await t.execute(
+      `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
+       VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
+         version = applications.version + 1, updated_at = excluded.updated_at,
+         last_event_seq = excluded.last_event_seq, last_event_at = excluded.last_event_at
+       WHERE applications.tenant_id = excluded.tenant_id AND applications.last_event_at <= excluded.last_event_at`,
+      values,
+    );
+    if (changed === 0) {
+      const owner = await t.query<{ tenant_id: string }>('SELECT tenant_id FROM applications WHERE id = ?', [doc.id]);
+      if (owner[0] && owner[0].tenant_id !== ev.tenant_id) throw new DuplicateError('application id is already used', 'id');
+      return false;
+    }
+    return true;
+  }
+
+  async getEvent(tenantId: string, eventId: string): Promise<EventRecord | null> {
+    const rows = await this.db.query('SELECT * FROM events WHERE tenant_id = ? AND event_id = ?', [tenantId, eventId]);
+    return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  async listEvents(tenantId: string, filter: EventFilter, page: PageQuery): Promise<Page<EventRecord>> {
+    const where = ['tenant_id = ?', 'seq > ?'];
+    const params: SqlValue[] = [tenantId, decodeCursor(page.cursor) ?? 0];
+    if (filter.type) {
+      if (filter.type.endsWith('.*')) { where.push('type LIKE ?'); params.push(`${filter.type.slice(0, -1)}%`); }
+      else { where.push('type = ?'); params.push(filter.type); }
+    }
+    if (filter.subject) { where.push('subject = ?'); params.push(filter.subject); }
+    if (filter.since !== undefined) { where.push('event_created_at >= ?'); params.push(filter.since); }
+    params.push(page.limit + 1);
+    const rows = await this.db.query(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`, params);
+    return toPage(rows.map(toEvent), page.limit, (e) => e.seq);
+  }
+
+  // ── webhooks ──────────────────────────────────────────────────────────────
+
+  async createWebhook(w: WebhookInput & { id: string; tenant_id: string }): Promise<Webhook> {
+    const now = Date.now();
+    const rows = await this.db.query(
+      `INSERT INTO webhooks (id, tenant_id, title, description, endpoint, method, trigger, events, filters, headers,
+         version, format, active, ordering, max_concurrency, rate_limit, secret, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      [w.id, w.tenant_id, w.title, w.description, w.endpoint, w.method, w.trigger, JSON.stringify(w.events),
+        JSON.stringify(w.filters), JSON.stringify(w.headers), w.version, w.format, b(w.active), w.ordering,
+        w.max_concurrency, w.rate_limit, w.secret, now, now],
+    );
+    return toWebhook(rows[0]);
+  }
+
+  async updateWebhook(tenantId: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook | null> {
+    const current = await this.getWebhook(tenantId, id);
+    if (!current) return null;
+    const w = { ...current, ...patch };
+    const reenabled = patch.active === true && !current.active;
+    const rows = await this.db.query(
+      `UPDATE webhooks SET title = ?, description = ?, endpoint = ?, method = ?, trigger = ?, events = ?, filters = ?,
+         headers = ?, version = ?, format = ?, active = ?, ordering = ?, max_concurrency = ?, rate_limit = ?,
+         disabled_reason = ?, disabled_at = ?, failing_since = ?, updated_at = ?
+       WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL RETURNING *`,
+      [w.title, w.description, w.endpoint, w.method, w.trigger, JSON.stringify(w.events), JSON.stringify(w.filters),
+        JSON.stringify(w.headers), w.version, w.format, b(w.active), w.ordering, w.max_concurrency, w.rate_limit,
+        w.active ? null : w.disabled_reason ?? (patch.active === false ? 'manual' : null),
+        w.active ? null : w.disabled_at ?? (patch.active === false ? Date.now() : null),
+        reenabled ? null : w.failing_since, Date.now(), tenantId, id],
+    );
+    return rows[0] ? toWebhook(rows[0]) : null;
+  }
+
+  async getWebhook(tenantId: string, id: string): Promise<Webhook | null> {
+    const rows = await this.db.query('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
+    return rows[0] ? toWebhook(rows[0]) : null;
+  }
+
+  async listWebhooks(tenantId: string, page: PageQuery): Promise<Page<Webhook>> {
+    const rows = await this.db.query(
+      'SELECT * FROM webhooks WHERE tenant_id = ? AND deleted_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+      [tenantId, decodeCursor(page.cursor) ?? 0, page.limit + 1],
+    );
+    const p = toPage(rows, page.limit, (r) => Number(r.seq));
+    return { items: p.items.map(toWebhook), next_cursor: p.next_cursor };
+  }
+
+  async deleteWebhook(tenantId: string, id: string): Promise<boolean> {
+    return this.db.tx(async (t) => {
+      const now = Date.now();
+      const changed = await t.execute(
+        'UPDATE webhooks SET deleted_at = ?, active = 0, updated_at = ? WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL',
+        [now, now, tenantId, id],
+      );
+      if (changed === 0) return false;
+      await t.execute(
+        `UPDATE deliveries SET status = 'cancelled', last_error = 'webhook deleted', updated_at = ?, completed_at = ?
+         WHERE webhook_id = ? AND status = 'pending'`,
+        [now, now, id],
+      );
+      return true;
+    });
+  }
+
+  async rotateWebhookSecret(tenantId: string, id: string, secret: string, previousValidUntil: number): Promise<Webhook | null> {
+    const rows = await this.db.query(
+      `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, updated_at = ?
+       WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL RETURNING *`,
+      [previousValidUntil, secret, Date.now(), tenantId, id],
+    );
+    return rows[0] ? toWebhook(rows[0]) : null;
+  }
+}

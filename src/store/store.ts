@@ -1,0 +1,68 @@
+/**
+ * The store port: intention-named, batch-shaped operations. Two implementations share one SQL
+ * body (sql-store.ts) over the database port: SQLite (embedded default) and PostgreSQL.
+ * One contract suite (store.contract.ts) runs against both.
+ */
+import type { EventRecord } from '../domain/events.js';
+import type {
+  ApiKey, AppendResult, ApplicationFilter, ApplicationRow, EventFilter, NewEvent, Page, PageQuery,
+  Service, Tenant, Webhook, WebhookInput,
+} from './types.js';
+import type { DeliveryStore } from './delivery-store.js';
+
+export class NotFoundError extends Error {}
+/** A concurrent change won: the caller's view is stale (optimistic concurrency). */
+export class ConflictError extends Error {}
+/** A unique value (slug, external id…) is already taken. */
+export class DuplicateError extends Error {
+  constructor(message: string, readonly field: string) {
+    super(message);
+  }
+}
+
+export interface Store extends DeliveryStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  createTenant(input: { id: string; name: string; slug: string; external_id: string | null }): Promise<Tenant>;
+  updateTenant(id: string, patch: Partial<Pick<Tenant, 'name' | 'external_id'>>): Promise<Tenant | null>;
+  getTenant(id: string): Promise<Tenant | null>;
+  findTenantByExternalId(externalId: string): Promise<Tenant | null>;
+  listTenants(page: PageQuery): Promise<Page<Tenant>>;
+
+  createApiKey(input: { id: string; tenant_id: string; name: string; prefix: string; hash: string }): Promise<ApiKey>;
+  listApiKeys(tenantId: string): Promise<ApiKey[]>;
+  revokeApiKey(tenantId: string, id: string): Promise<ApiKey | null>;
+  /** The live (not revoked) key with this hash, marking it used. */
+  findApiKeyByHash(hash: string): Promise<ApiKey | null>;
+
+  getService(tenantId: string, id: string): Promise<Service | null>;
+  listServices(tenantId: string, page: PageQuery): Promise<Page<Service>>;
+
+  getApplication(tenantId: string, id: string): Promise<ApplicationRow | null>;
+  listApplications(tenantId: string, filter: ApplicationFilter, page: PageQuery): Promise<Page<ApplicationRow>>;
+  /** Rebuilds an application from its events alone (the projection's proof). */
+  replayApplication(tenantId: string, id: string): Promise<ApplicationRow['doc'] | null>;
+
+  /**
+   * Appends events with their projection changes and, in the same transaction, one delivery
+   * per matching webhook (transactional outbox). All or nothing for the whole batch. An
+   * event_id seen before is not written again: its result has `created: false`.
+   */
+  appendEvents(events: NewEvent[]): Promise<AppendResult[]>;
+  getEvent(tenantId: string, eventId: string): Promise<EventRecord | null>;
+  listEvents(tenantId: string, filter: EventFilter, page: PageQuery): Promise<Page<EventRecord>>;
+
+  createWebhook(input: WebhookInput & { id: string; tenant_id: string }): Promise<Webhook>;
+  updateWebhook(tenantId: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook | null>;
+  getWebhook(tenantId: string, id: string): Promise<Webhook | null>;
+  listWebhooks(tenantId: string, page: PageQuery): Promise<Page<Webhook>>;
+  /** Soft delete: the webhook stops matching, its pending deliveries are cancelled. */
+  deleteWebhook(tenantId: string, id: string): Promise<boolean>;
+  rotateWebhookSecret(tenantId: string, id: string, secret: string, previousValidUntil: number): Promise<Webhook | null>;
+}

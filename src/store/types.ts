@@ -1,0 +1,199 @@
+/**
+ * Entities as the store returns them. Times are milliseconds since the epoch; the HTTP layer
+ * renders them. Secrets and hashes never leave the store through these types except where a
+ * caller needs them to sign (Webhook.secret).
+ */
+import type { ApplicationDoc } from '../domain/application.js';
+import type { EventRecord } from '../domain/events.js';
+import type { PayloadFormat } from '../domain/payload.js';
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface PageQuery {
+  limit: number;
+  cursor?: string | null;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  slug: string;
+  external_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKey {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export const SERVICE_STATUSES = ['active', 'suspended', 'draft'] as const;
+export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
+
+export interface Service {
+  id: string;
+  tenant_id: string;
+  slug: string;
+  name: string;
+  group_name: string | null;
+  description: string | null;
+  status: ServiceStatus;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApplicationRow {
+  id: string;
+  tenant_id: string;
+  service_id: string;
+  status: number;
+  doc: ApplicationDoc;
+  /** Number of events applied; the optimistic-concurrency token of transitions. */
+  version: number;
+  created_at: number;
+  updated_at: number;
+  last_event_seq: number;
+  last_event_at: number;
+}
+
+export const ORDERINGS = ['none', 'per_application'] as const;
+export type Ordering = (typeof ORDERINGS)[number];
+
+export interface Webhook {
+  id: string;
+  tenant_id: string;
+  title: string;
+  description: string | null;
+  endpoint: string;
+  method: 'POST' | 'PUT';
+  trigger: string | null;
+  events: string[];
+  filters: 'all' | string[];
+  headers: Record<string, string>;
+  version: 1 | 2;
+  format: PayloadFormat;
+  active: boolean;
+  ordering: Ordering;
+  max_concurrency: number | null;
+  rate_limit: number | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  disabled_reason: string | null;
+  disabled_at: number | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type WebhookInput = Omit<Webhook, 'id' | 'tenant_id' | 'created_at' | 'updated_at' | 'previous_secret' |
+  'previous_secret_expires_at' | 'disabled_reason' | 'disabled_at' | 'failing_since'>;
+
+export const DELIVERY_STATUSES = ['pending', 'sending', 'succeeded', 'failed', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface Delivery {
+  seq: number;
+  id: string;
+  tenant_id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  subject: string | null;
+  order_key: string | null;
+  endpoint_key: string;
+  status: DeliveryStatus;
+  body: string;
+  content_type: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export interface Attempt {
+  id: string;
+  delivery_id: string;
+  webhook_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  url: string;
+  outcome: 'success' | 'failure';
+  status_code: number | null;
+  response_headers: Record<string, string | string[]> | null;
+  response_body: string | null;
+  response_truncated: boolean;
+  error_class: string | null;
+  error_message: string | null;
+  next_attempt_at: number | null;
+}
+
+/** How an event changes a projection, applied in the event's transaction. */
+export type Projection =
+  | {
+      kind: 'application';
+      doc: ApplicationDoc;
+      /**
+       * `strict`: null = the application must not exist yet; a number = the version the caller
+       * read (a concurrent change makes the append fail with ConflictError).
+       * `newer`: snapshots from an external core; applied only when not older than the last one.
+       */
+      mode: 'strict' | 'newer';
+      expectedVersion?: number | null;
+    }
+  | { kind: 'service'; service: Omit<Service, 'created_at' | 'updated_at'> };
+
+export interface NewEvent {
+  event_id: string;
+  type: string;
+  tenant_id: string;
+  subject: string | null;
+  event_version: number;
+  event_created_at: number;
+  app_id: string;
+  data: Record<string, unknown>;
+  projection?: Projection;
+}
+
+export interface AppendResult {
+  event: EventRecord;
+  /** false when an event with this event_id already existed: nothing was written. */
+  created: boolean;
+  /** false when a `newer` snapshot was older than the projection and left it alone. */
+  projected: boolean;
+  deliveries: number;
+}
+
+export interface EventFilter {
+  type?: string;
+  subject?: string;
+  since?: number;
+}
+
+export interface ApplicationFilter {
+  status?: number;
+  service_id?: string;
+  updated_since?: number;
+}
+
+export interface DeliveryFilter {
+  webhook_id?: string;
+  event_id?: string;
+  subject?: string;
+  status?: DeliveryStatus;
+  since?: number;
+  until?: number;
+}
