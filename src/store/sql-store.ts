@@ -10,6 +10,8 @@ import type { ApplicationDoc } from '../domain/application.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { migrate, type Migration } from './migrations/index.js';
 import { SqlDeliveryStore } from './delivery-store.js';
+import { SqlInspectorStore } from './inspector-store.js';
+import { SqlIngestTokenStore } from './ingest-token-store.js';
 import { ConflictError, DuplicateError, type Store } from './store.js';
 import {
   decodeCursor, toApiKey, toApplication, toEvent, toPage, toService, toTenant, toWebhook,
@@ -31,8 +33,13 @@ export function endpointKey(url: string): string {
 }
 
 export class SqlStore extends SqlDeliveryStore implements Store {
+  readonly inspector: SqlInspectorStore;
+  readonly ingestTokens: SqlIngestTokenStore;
+
   constructor(db: Db, private readonly migrations: Migration[]) {
     super(db);
+    this.inspector = new SqlInspectorStore(db);
+    this.ingestTokens = new SqlIngestTokenStore(db);
   }
 
   get dialect() {

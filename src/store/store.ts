@@ -9,6 +9,8 @@ import type {
   Service, Tenant, Webhook, WebhookInput,
 } from './types.js';
 import type { DeliveryStore } from './delivery-store.js';
+import type { InspectorStore } from './inspector-store.js';
+import type { IngestTokenStore } from './ingest-token-store.js';
 
 export class NotFoundError extends Error {}
 /** A concurrent change won: the caller's view is stale (optimistic concurrency). */
@@ -22,6 +24,10 @@ export class DuplicateError extends Error {
 
 export interface Store extends DeliveryStore {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Request-inspector bins and captures. */
+  readonly inspector: InspectorStore;
+  /** Ingest tokens of the OpenCity-compatible ingest. */
+  readonly ingestTokens: IngestTokenStore;
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
