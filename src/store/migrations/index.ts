@@ -12,7 +12,24 @@ export interface Migration {
 
 export class SchemaTooNewError extends Error {}
 
+/** First key of the migration advisory lock ('mess'); the second is the schema's hash. */
+const MIGRATION_LOCK = 0x6d657373;
+
 export async function migrate(db: Db, migrations: Migration[]): Promise<number[]> {
+  // PostgreSQL: processes starting at once take turns on a transaction-scoped advisory lock
+  // per schema, so none trips over another's half-made table (CREATE TABLE IF NOT EXISTS races
+  // on pg_type) or applies a step twice. The run is then one transaction (DDL is transactional
+  // there); the steps' own tx calls reuse it.
+  if (db.dialect === 'postgres') {
+    return db.tx(async (t) => {
+      await t.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK}, hashtext(coalesce(current_schema(), '')))`);
+      return migrateSteps(t, migrations);
+    });
+  }
+  return migrateSteps(db, migrations);
+}
+
+async function migrateSteps(db: Db, migrations: Migration[]): Promise<number[]> {
   await db.execute(
     'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
   );

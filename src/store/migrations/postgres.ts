@@ -1,0 +1,186 @@
+/**
+ * PostgreSQL schema: the same numbered steps as sqlite.ts (same ids, names, tables, columns,
+ * indexes), translated: `INTEGER PRIMARY KEY AUTOINCREMENT` → `BIGINT GENERATED ALWAYS AS
+ * IDENTITY PRIMARY KEY`, millisecond times and sequence references → BIGINT (they pass 2^31),
+ * REAL → DOUBLE PRECISION; TEXT stays TEXT and flags stay 0/1 INTEGER, so rows have the same
+ * shapes on both and one SQL store serves both. test/migrations-parity.test.ts compares the two
+ * resulting schemas: add every new step here too, in the same commit.
+ */
+import type { Migration } from './index.js';
+
+export const postgresMigrations: Migration[] = [
+  {
+    id: 1,
+    name: 'foundation',
+    sql: `
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE tenants (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  slug TEXT NOT NULL UNIQUE,
+  external_id TEXT UNIQUE,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE api_keys (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX api_keys_tenant ON api_keys(tenant_id, seq);
+
+CREATE TABLE services (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  slug TEXT NOT NULL,
+  name TEXT NOT NULL,
+  group_name TEXT,
+  description TEXT,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, slug)
+);
+CREATE INDEX services_tenant ON services(tenant_id, seq);
+
+CREATE TABLE events (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  subject TEXT,
+  event_version INTEGER NOT NULL,
+  event_created_at BIGINT NOT NULL,
+  app_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  recorded_at BIGINT NOT NULL
+);
+CREATE INDEX events_tenant ON events(tenant_id, seq);
+CREATE INDEX events_subject ON events(tenant_id, subject, seq);
+
+CREATE TABLE applications (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  service_id TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  last_event_seq BIGINT NOT NULL,
+  last_event_at BIGINT NOT NULL
+);
+CREATE INDEX applications_tenant ON applications(tenant_id, last_event_seq);
+
+CREATE TABLE webhooks (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  title TEXT NOT NULL,
+  description TEXT,
+  endpoint TEXT NOT NULL,
+  method TEXT NOT NULL,
+  trigger TEXT,
+  events TEXT NOT NULL,
+  filters TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  format TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  ordering TEXT NOT NULL,
+  max_concurrency INTEGER,
+  rate_limit DOUBLE PRECISION,
+  secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_secret_expires_at BIGINT,
+  disabled_reason TEXT,
+  disabled_at BIGINT,
+  failing_since INTEGER,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  deleted_at BIGINT
+);
+CREATE INDEX webhooks_tenant ON webhooks(tenant_id, seq);
+
+CREATE TABLE deliveries (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  subject TEXT,
+  order_key TEXT,
+  endpoint_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  body TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT,
+  lease_until BIGINT,
+  lease_owner TEXT,
+  last_status_code INTEGER,
+  last_error TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  completed_at BIGINT
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_sending ON deliveries(lease_until) WHERE status = 'sending';
+CREATE INDEX deliveries_tenant ON deliveries(tenant_id, seq);
+CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);
+CREATE INDEX deliveries_event ON deliveries(event_id);
+CREATE INDEX deliveries_order ON deliveries(webhook_id, order_key, seq) WHERE order_key IS NOT NULL AND status IN ('pending', 'sending');
+
+CREATE TABLE attempts (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  delivery_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  url TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  status_code INTEGER,
+  response_headers TEXT,
+  response_body TEXT,
+  response_truncated INTEGER NOT NULL DEFAULT 0,
+  error_class TEXT,
+  error_message TEXT,
+  next_attempt_at BIGINT
+);
+CREATE INDEX attempts_delivery ON attempts(delivery_id, seq);
+CREATE INDEX attempts_webhook ON attempts(webhook_id, started_at);
+`,
+  },
+  {
+    id: 2,
+    name: 'delivery',
+    sql: `
+CREATE TABLE endpoints (
+  endpoint_key TEXT PRIMARY KEY,
+  blocked_until BIGINT,
+  slowdowns INTEGER NOT NULL DEFAULT 0,
+  updated_at BIGINT NOT NULL
+);
+
+ALTER TABLE webhooks ADD COLUMN next_send_at BIGINT;
+
+CREATE INDEX deliveries_failed ON deliveries(webhook_id, created_at) WHERE status = 'failed';
+`,
+  },
+];

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isSchemaName, numberPlaceholders, openPostgres, redactUrl } from './pg-db.js';
+import { parsePostgresUrl } from './postgres-store.js';
+
+test('numbers ? placeholders left to right, leaving quoted text alone', () => {
+  assert.equal(numberPlaceholders('SELECT * FROM t WHERE a = ? AND b IN (?, ?) LIMIT ?'),
+    'SELECT * FROM t WHERE a = $1 AND b IN ($2, $3) LIMIT $4');
+  assert.equal(numberPlaceholders(`SELECT '?', 'it''s ?', "odd?col" FROM t WHERE x = ?`),
+    `SELECT '?', 'it''s ?', "odd?col" FROM t WHERE x = $1`);
+  assert.equal(numberPlaceholders('SELECT 1'), 'SELECT 1');
+});
+
+test('takes our schema parameter off the URL and keeps the rest', () => {
+  const p = parsePostgresUrl('postgres://u:pw@db.example:5433/messo?schema=tenant_a&sslmode=require');
+  assert.equal(p.schema, 'tenant_a');
+  assert.equal(p.url, 'postgres://u:pw@db.example:5433/messo?sslmode=require');
+  assert.equal(parsePostgresUrl('postgresql://db/messo').schema, undefined);
+});
+
+test('schema names are plain identifiers; anything else is refused before it reaches SQL', () => {
+  assert.ok(isSchemaName('messo_t_0a1b2c'));
+  for (const bad of ['', '1abc', 'a-b', 'a;drop', 'a b', 'x'.repeat(64), 'a"b']) assert.equal(isSchemaName(bad), false, bad);
+  assert.throws(() => openPostgres('postgres://127.0.0.1/x', { schema: 'a;b' }), /letters, digits and underscore/);
+});
+
+test('a URL shown in logs never carries the password', () => {
+  assert.equal(redactUrl('postgres://messo:s3cret@db:5432/messo?schema=a'), 'postgres://messo:***@db:5432/messo?schema=a');
+  assert.equal(redactUrl('postgres://messo@db/messo'), 'postgres://messo@db/messo');
+  const db = openPostgres('postgres://messo:s3cret@127.0.0.1:1/x', { schema: 'a' });
+  assert.ok(!db.displayUrl.includes('s3cret'));
+  assert.match(db.displayUrl, /\(schema a\)$/);
+  return db.close();
+});

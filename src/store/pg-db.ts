@@ -1,0 +1,175 @@
+/**
+ * PostgreSQL driver of the database port (node-postgres, pooled).
+ *
+ * - The store writes `?` placeholders; they are numbered `$1..$n` here, once per SQL text.
+ * - int8 (BIGINT: seq columns, millisecond times, COUNT(*)) and numeric come back as JS
+ *   numbers, like SQLite's integers. Millisecond times and sequence numbers stay far below
+ *   2^53. The parsers are set on this pool only, not on the process-wide `pg.types`.
+ * - A unique violation (SQLSTATE 23505) becomes `UniqueViolation`.
+ * - `tx` checks a client out for BEGIN … COMMIT; a `tx` inside it reuses that client (no
+ *   savepoint: the same semantics as the SQLite driver). Note that on PostgreSQL a failed
+ *   statement aborts the whole transaction, so code inside `tx` must not catch a database
+ *   error and carry on.
+ * - Reconnection is the pool's: a client whose connection breaks (server restart, terminated
+ *   backend) is discarded; the statement that was on it fails, the next one gets a new
+ *   connection. An idle client breaking must not crash the process, hence the pool 'error'
+ *   listener.
+ * - `schema` sets `search_path` in the startup packet of every connection, so each tenant of
+ *   a shared server (or each test) lives in its own schema without an extra round trip.
+ */
+import pg from 'pg';
+import { UniqueViolation, type Db, type SqlValue } from './db.js';
+
+export interface PgOptions {
+  /** Schema for every connection's search_path (letters, digits, underscore). */
+  schema?: string;
+  /** Pool size per process (node-postgres default 10). */
+  max?: number;
+  /** How long to wait for a connection before a statement fails (default 10 s). */
+  connectionTimeoutMillis?: number;
+  /** Called when an idle pooled connection breaks; the pool has already dropped it. */
+  onError?: (err: Error) => void;
+}
+
+export interface PgDb extends Db {
+  readonly dialect: 'postgres';
+  /** The schema on the search_path, when one was given. */
+  readonly schema: string | null;
+  /** The database URL with any password replaced by `***`: the only form fit for a log. */
+  readonly displayUrl: string;
+  /**
+   * The pool itself, for the few callers that need a connection of their own (LISTEN in the
+   * dispatcher). Its options hold the connection string: never log them.
+   */
+  readonly pool: pg.Pool;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export function isSchemaName(name: string): boolean {
+  return SCHEMA_NAME.test(name);
+}
+
+/** `"name"`: a schema name is checked before use, but quoting keeps it exact (case kept). */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A URL safe to print: the password, if any, replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+/** `?` → `$1..$n`, skipping quoted literals and identifiers. */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (m) => (m === '?' ? `$${++n}` : m));
+}
+
+const toNumber = (v: string): number => Number(v);
+const INT8 = 20;
+const NUMERIC = 1700;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8 || oid === NUMERIC) return toNumber;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+/** Kept bounded: SQL texts come from code, but filters combine into a few hundred shapes. */
+const MAX_CACHED = 2000;
+
+export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
+  if (opts.schema !== undefined && !isSchemaName(opts.schema)) {
+    throw new Error(`schema ${JSON.stringify(opts.schema)}: use letters, digits and underscore (at most 63)`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 10_000,
+    types,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  });
+  pool.on('error', (err) => opts.onError?.(err));
+
+  const numbered = new Map<string, string>();
+  const text = (sql: string): string => {
+    let out = numbered.get(sql);
+    if (out === undefined) {
+      if (numbered.size >= MAX_CACHED) numbered.clear();
+      out = numberPlaceholders(sql);
+      numbered.set(sql, out);
+    }
+    return out;
+  };
+
+  const translate = (err: unknown): never => {
+    const e = err as { code?: string; message?: string; constraint?: string };
+    if (e?.code === '23505') throw new UniqueViolation(e.message ?? 'unique violation', e.constraint);
+    throw err;
+  };
+
+  type Runner = Pick<pg.Pool, 'query'> | pg.PoolClient;
+  const run = async (on: Runner, sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> => {
+    try {
+      return await on.query(text(sql), params as unknown[]);
+    } catch (err) {
+      return translate(err);
+    }
+  };
+
+  /** The port over one checked-out client, inside a transaction. */
+  const onClient = (client: pg.PoolClient): Db => {
+    const db: Db = {
+      dialect: 'postgres',
+      query: async <T>(sql: string, params: readonly SqlValue[] = []) => (await run(client, sql, params)).rows as T[],
+      execute: async (sql: string, params: readonly SqlValue[] = []) => (await run(client, sql, params)).rowCount ?? 0,
+      tx: (fn) => fn(db),
+      close: async () => undefined,
+    };
+    return db;
+  };
+
+  let closing: Promise<void> | null = null;
+  const display = opts.schema ? `${redactUrl(url)} (schema ${opts.schema})` : redactUrl(url);
+
+  return {
+    dialect: 'postgres',
+    schema: opts.schema ?? null,
+    displayUrl: display,
+    pool,
+    query: async <T>(sql: string, params: readonly SqlValue[] = []) => (await run(pool, sql, params)).rows as T[],
+    execute: async (sql: string, params: readonly SqlValue[] = []) => (await run(pool, sql, params)).rowCount ?? 0,
+    async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      // Set when the connection itself is in doubt: release(err) destroys it instead of
+      // returning a client with a half-open transaction to the pool.
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(onClient(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackErr) {
+          broken = rollbackErr as Error;
+        }
+        return translate(err);
+      } finally {
+        client.release(broken);
+      }
+    },
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

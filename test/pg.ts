@@ -1,0 +1,76 @@
+/**
+ * PostgreSQL for tests: is the server there, and a fresh schema per test.
+ *
+ * The server is the machine's (127.0.0.1:5432, trust auth, database `test`), or the one named
+ * by MESSO_TEST_PG_URL. Without it, PostgreSQL tests are skipped with a reason that the test
+ * report prints — never silently:
+ *
+ *   const skip = await pgSkip();
+ *   test('…', { skip }, async () => { const pg = await freshPgSchema(); try { … } finally { await pg.drop(); } });
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { redactUrl } from '../src/store/pg-db.js';
+
+export const PG_URL = process.env.MESSO_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+let probe: Promise<string | false> | null = null;
+
+/** False when PostgreSQL answers; otherwise the reason to give node:test's `skip`. */
+export function pgSkip(): Promise<string | false> {
+  probe ??= (async () => {
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return false as const;
+    } catch (err) {
+      const reason = `PostgreSQL not reachable at ${redactUrl(PG_URL)} (${(err as Error).message || (err as { code?: string }).code}): PostgreSQL tests skipped`;
+      // Printed once per test file as well, so the skip shows even in a terse report.
+      console.log(`# ${reason}`);
+      return reason;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return probe;
+}
+
+export async function pgAvailable(): Promise<boolean> {
+  return (await pgSkip()) === false;
+}
+
+export interface PgSchema {
+  schema: string;
+  /** PG_URL with `?schema=…`: what MESSO_DATABASE_URL or openStore takes. */
+  url: string;
+  /** Drops the schema and everything in it. */
+  drop(): Promise<void>;
+}
+
+/** Runs statements on a connection of its own (DDL outside any store). */
+export async function pgAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A new, empty schema with a random name. Created here (not left to the store) so a test can
+ * also point a second process or a bare driver at it.
+ */
+export async function freshPgSchema(prefix = 'messo_t'): Promise<PgSchema> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await pgAdmin((c) => c.query(`CREATE SCHEMA "${schema}"`));
+  const u = new URL(PG_URL);
+  u.searchParams.set('schema', schema);
+  return {
+    schema,
+    url: u.toString(),
+    drop: () => pgAdmin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).then(() => undefined),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The Store contract on PostgreSQL (a fresh schema for every case), and the pg driver's own
+ * promises: numbered placeholders, numbers for BIGINT, UniqueViolation, transactions,
+ * search_path per schema, reconnection after the server drops a connection, and migrations
+ * that several processes may start at once.
+ */
+import { describe, it, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '../src/store/index.js';
+import { storeContract } from '../src/store/store.contract.js';
+import { UniqueViolation } from '../src/store/db.js';
+import { openPostgres, type PgDb } from '../src/store/pg-db.js';
+import { openPostgresStore } from '../src/store/postgres-store.js';
+import { postgresMigrations } from '../src/store/migrations/postgres.js';
+import { freshPgSchema, pgAdmin, pgSkip, PG_URL, type PgSchema } from './pg.js';
+
+const skip = await pgSkip();
+
+if (skip) {
+  test('Store contract: postgres', { skip }, () => undefined);
+} else {
+  storeContract('postgres', async () => {
+    const pg = await freshPgSchema();
+    const store = await openStore(pg.url);
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await pg.drop();
+      },
+    };
+  });
+}
+
+/** A driver on a fresh schema, closed and dropped after `fn`. */
+async function withDb(fn: (db: PgDb, pg: PgSchema) => Promise<void>): Promise<void> {
+  const pg = await freshPgSchema();
+  const db = openPostgres(PG_URL, { schema: pg.schema, max: 3 });
+  try {
+    await fn(db, pg);
+  } finally {
+    await db.close();
+    await pg.drop();
+  }
+}
+
+describe('pg driver', { skip }, () => {
+  it('numbers placeholders, returns BIGINT and NUMERIC as numbers, counts changed rows', () => withDb(async (db) => {
+    await db.execute('CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, name TEXT, r DOUBLE PRECISION)');
+    const at = Date.UTC(2025, 10, 20, 10, 0, 0, 123);
+    const rows = await db.query<{ id: number; at: number }>('INSERT INTO t (at, name, r) VALUES (?, ?, ?), (?, ?, ?) RETURNING id, at',
+      [at, 'a', 1.5, at + 1, 'b?', null]);
+    assert.deepEqual(rows, [{ id: 1, at }, { id: 2, at: at + 1 }]);
+    const [agg] = await db.query<{ n: number; s: number; avg: number }>('SELECT COUNT(*) AS n, SUM(at) AS s, AVG(id) AS avg FROM t WHERE name LIKE ?', ['%']);
+    assert.deepEqual(agg, { n: 2, s: 2 * at + 1, avg: 1.5 });
+    assert.equal(await db.execute("UPDATE t SET name = 'x?' WHERE at >= ?", [at]), 2);
+    assert.equal(await db.execute('DELETE FROM t WHERE id = ?', [99]), 0);
+  }));
+
+  it('turns a unique violation into UniqueViolation naming the constraint', () => withDb(async (db) => {
+    await db.execute('CREATE TABLE u (slug TEXT NOT NULL UNIQUE)');
+    await db.execute('INSERT INTO u (slug) VALUES (?)', ['a']);
+    await assert.rejects(db.execute('INSERT INTO u (slug) VALUES (?)', ['a']), (err: unknown) => {
+      assert.ok(err instanceof UniqueViolation);
+      assert.equal(err.constraint, 'u_slug_key');
+      return true;
+    });
+    // Other errors pass through untouched, with their SQLSTATE.
+    await assert.rejects(db.query('SELECT nope FROM u'), { code: '42703' });
+  }));
+
+  it('commits a transaction whole, rolls it back whole, and reuses its client when nested', () => withDb(async (db) => {
+    await db.execute('CREATE TABLE k (v INTEGER NOT NULL)');
+    await db.tx(async (t) => {
+      await t.execute('INSERT INTO k VALUES (?)', [1]);
+      await t.tx(async (inner) => inner.execute('INSERT INTO k VALUES (?)', [2]));
+      const [pids] = await t.query<{ a: number }>('SELECT pg_backend_pid() AS a');
+      const [inner] = await t.tx((i) => i.query<{ a: number }>('SELECT pg_backend_pid() AS a'));
+      assert.equal(inner.a, pids.a, 'the nested tx runs on the same connection');
+    });
+    await assert.rejects(db.tx(async (t) => {
+      await t.execute('INSERT INTO k VALUES (?)', [3]);
+      throw new Error('changed my mind');
+    }), /changed my mind/);
+    await assert.rejects(db.tx(async (t) => {
+      await t.execute('INSERT INTO k VALUES (?)', [4]);
+      await t.execute('INSERT INTO k VALUES (?)', [null]);
+    }), { code: '23502' });
+    const rows = await db.query<{ v: number }>('SELECT v FROM k ORDER BY v');
+    assert.deepEqual(rows.map((r) => r.v), [1, 2]);
+    // Every client went back to the pool, none left inside a transaction.
+    assert.equal(db.pool.totalCount - db.pool.idleCount, 0);
+  }));
+
+  it('keeps each schema apart through search_path', () => withDb(async (db, pg) => {
+    const other = await freshPgSchema();
+    const db2 = openPostgres(PG_URL, { schema: other.schema });
+    try {
+      await db.execute('CREATE TABLE same_name (v TEXT)');
+      await db2.execute('CREATE TABLE same_name (v TEXT)');
+      await db.execute('INSERT INTO same_name VALUES (?)', ['mine']);
+      assert.deepEqual(await db2.query('SELECT * FROM same_name'), []);
+      const [where] = await db.query<{ s: string }>('SELECT current_schema() AS s');
+      assert.equal(where.s, pg.schema);
+    } finally {
+      await db2.close();
+      await other.drop();
+    }
+  }));
+
+  it('reconnects by itself after the server drops its connections', () => withDb(async (db) => {
+    const errors: Error[] = [];
+    const watched = openPostgres(PG_URL, { schema: (await db.query<{ s: string }>('SELECT current_schema() AS s'))[0].s, onError: (e) => errors.push(e) });
+    try {
+      const [before] = await watched.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // What a restart does to a client: the server ends the backend (57P01 admin_shutdown).
+      await pgAdmin((c) => c.query('SELECT pg_terminate_backend($1)', [before.pid]));
+      // The first statement may land on the dead client and fail; the pool then drops it.
+      let after: { pid: number } | undefined;
+      for (let i = 0; i < 2 && !after; i++) {
+        after = await watched.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then((r) => r[0], () => undefined);
+      }
+      assert.ok(after, 'a statement succeeds on a new connection');
+      assert.notEqual(after.pid, before.pid);
+      // A transaction after the drop works as well.
+      assert.equal(await watched.tx((t) => t.query('SELECT 1 AS one').then((r) => r.length)), 1);
+    } finally {
+      await watched.close();
+    }
+  }));
+
+  it('close is idempotent', async () => {
+    const db = openPostgres(PG_URL);
+    await db.query('SELECT 1');
+    await Promise.all([db.close(), db.close()]);
+    await db.close();
+  });
+});
+
+describe('postgres migrations', { skip }, () => {
+  it('applies every step once when several stores start on one schema at the same time', async () => {
+    const pg = await freshPgSchema();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(pg.url, { max: 2 })));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      await Promise.all(stores.map((s) => s.migrate()));
+      const rows = await stores[0].pg.query<{ id: number; name: string }>('SELECT id, name FROM schema_migrations ORDER BY id');
+      assert.deepEqual(rows, postgresMigrations.map((m) => ({ id: m.id, name: m.name })));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await pg.drop();
+    }
+  });
+
+  it('creates the schema named in the URL when it does not exist yet', async () => {
+    const name = `messo_t_new_${Date.now().toString(36)}`;
+    const store = await openStore(`${PG_URL}?schema=${name}`);
+    try {
+      const [n] = await pgAdmin((c) => c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [name]))
+        .then((r) => r.rows);
+      assert.ok(n.n >= 9, `tables in ${name}: ${n.n}`);
+      assert.equal(store.dialect, 'postgres');
+    } finally {
+      await store.close();
+      await pgAdmin((c) => c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`));
+    }
+  });
+});
