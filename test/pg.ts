@@ -5,10 +5,12 @@
  * by MESSO_TEST_PG_URL. Without it, PostgreSQL tests are skipped with a reason that the test
  * report prints — never silently:
  *
- *   const skip = await pgSkip();
- *   test('…', { skip }, async () => { const pg = await freshPgSchema(); try { … } finally { await pg.drop(); } });
+ *   await describeOnPg('my suite', () => { it('…', async () => { const pg = await freshPgSchema(); … await pg.drop(); }); });
+ *
+ * or, for single tests: `test('…', { skip: await pgSkip() }, …)`.
  */
 import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
 import pg from 'pg';
 import { redactUrl } from '../src/store/pg-db.js';
 
@@ -38,6 +40,16 @@ export function pgSkip(): Promise<string | false> {
 
 export async function pgAvailable(): Promise<boolean> {
   return (await pgSkip()) === false;
+}
+
+/**
+ * `describe` when PostgreSQL answers; otherwise one skipped test of the same name, so the run's
+ * "skipped" count shows it (a skipped suite is not counted there).
+ */
+export async function describeOnPg(name: string, fn: () => void): Promise<void> {
+  const skip = await pgSkip();
+  if (skip) test(name, { skip }, () => undefined);
+  else describe(name, fn);
 }
 
 export interface PgSchema {

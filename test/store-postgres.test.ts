@@ -4,7 +4,7 @@
  * search_path per schema, reconnection after the server drops a connection, and migrations
  * that several processes may start at once.
  */
-import { describe, it, test } from 'node:test';
+import { it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../src/store/index.js';
 import { storeContract } from '../src/store/store.contract.js';
@@ -12,7 +12,7 @@ import { UniqueViolation } from '../src/store/db.js';
 import { openPostgres, type PgDb } from '../src/store/pg-db.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { postgresMigrations } from '../src/store/migrations/postgres.js';
-import { freshPgSchema, pgAdmin, pgSkip, PG_URL, type PgSchema } from './pg.js';
+import { describeOnPg, freshPgSchema, pgAdmin, pgSkip, PG_URL, type PgSchema } from './pg.js';
 
 const skip = await pgSkip();
 
@@ -44,7 +44,7 @@ async function withDb(fn: (db: PgDb, pg: PgSchema) => Promise<void>): Promise<vo
   }
 }
 
-describe('pg driver', { skip }, () => {
+await describeOnPg('pg driver', () => {
   it('numbers placeholders, returns BIGINT and NUMERIC as numbers, counts changed rows', () => withDb(async (db) => {
     await db.execute('CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, name TEXT, r DOUBLE PRECISION)');
     const at = Date.UTC(2025, 10, 20, 10, 0, 0, 123);
@@ -137,7 +137,7 @@ describe('pg driver', { skip }, () => {
   });
 });
 
-describe('postgres migrations', { skip }, () => {
+await describeOnPg('postgres migrations', () => {
   it('applies every step once when several stores start on one schema at the same time', async () => {
     const pg = await freshPgSchema();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(pg.url, { max: 2 })));
