@@ -346,7 +346,8 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     const where = ['tenant_id = ?', 'seq > ?'];
     const params: SqlValue[] = [tenantId, decodeCursor(page.cursor) ?? 0];
     if (filter.type) {
-      if (filter.type.endsWith('.*')) { where.push('type LIKE ?'); params.push(`${filter.type.slice(0, -1)}%`); }
+      // A plain prefix compare, not LIKE: LIKE ignores case on SQLite only, and `_` is a wildcard.
+      if (filter.type.endsWith('.*')) { const p = filter.type.slice(0, -1); where.push('substr(type, 1, ?) = ?'); params.push(p.length, p); }
       else { where.push('type = ?'); params.push(filter.type); }
     }
     if (filter.subject) { where.push('subject = ?'); params.push(filter.subject); }
