@@ -35,7 +35,7 @@ export const APPLICATION_FIELDS = [
 const LIST_FIELDS = new Set(['compiled_modules', 'attachments', 'outcome_attachments', 'protocol_numbers', 'links', 'meetings', 'integrations']);
 
 /** Pairs kept in step: a Unix integer and the same instant as a Rome date-time. */
-const TIME_PAIRS = [
+export const TIME_PAIRS = [
   ['creation_time', 'created_at'],
   ['submission_time', 'submitted_at'],
   ['latest_status_change_time', 'latest_status_change_at'],

@@ -28,10 +28,17 @@ export function formatRome(ms: number): string {
 
 export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
 
-/** Parses an ISO 8601 date-time or Unix seconds; null when it is neither. */
+/**
+ * Latest instant accepted (ms): a four-digit year, as ISO 8601 dates have. Beyond Date's own
+ * range formatRome throws, so one event with such a time would break every listing it is in.
+ */
+export const MAX_TIME_MS = Date.UTC(9999, 11, 30);
+
+/** Parses an ISO 8601 date-time or Unix seconds; null when it is neither, or out of 1970–9999. */
 export function parseTime(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return value * 1000;
-  if (typeof value !== 'string' || value.trim() === '') return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
+  let ms: number;
+  if (typeof value === 'number' && Number.isFinite(value)) ms = value * 1000;
+  else if (typeof value === 'string' && value.trim() !== '') ms = Date.parse(value);
+  else return null;
+  return Number.isNaN(ms) || ms < 0 || ms > MAX_TIME_MS ? null : ms;
 }

@@ -1,6 +1,7 @@
 /** Schemas shared by several route plugins; each plugin keeps its own body schemas. */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { parseTime } from '../domain/dates.js';
 import { ApiError } from './errors.js';
 
 export const Problem = Type.Object({
@@ -51,8 +52,8 @@ export const iso = (ms: number | null | undefined): string | null => (ms === nul
 /** Parses an ISO date-time or Unix-seconds query value, naming the field when it is neither. */
 export function timeParam(field: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-  if (Number.isNaN(ms)) {
+  const ms = parseTime(/^\d+$/.test(value) ? Number(value) : value);
+  if (ms === null) {
     throw new ApiError('validation', `${field} must be an ISO 8601 date-time or Unix seconds`, {
       field, errors: [{ field, message: 'must be an ISO 8601 date-time or Unix seconds' }],
     });

@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { normalizeApplication, type ApplicationDoc } from '../../domain/application.js';
+import { normalizeApplication, TIME_PAIRS, type ApplicationDoc } from '../../domain/application.js';
 import { formatRome, parseTime } from '../../domain/dates.js';
 import { EVENT_TYPE_PATTERN, type EventRecord } from '../../domain/events.js';
 import { isStatusCode } from '../../domain/statuses.js';
@@ -61,6 +61,13 @@ async function toNewEvent(store: Store, tenantId: string, input: IngestEvent, fi
   if (typeof raw.id !== 'string' || raw.id === '') throw invalid(`${field}data.application.id`, 'is required');
   if (typeof raw.service_id !== 'string' || raw.service_id === '') throw invalid(`${field}data.application.service_id`, 'is required');
   if (!isStatusCode(raw.status)) throw invalid(`${field}data.application.status`, 'must be an OpenCity status code');
+  // A time that cannot be rendered would be dropped to null by normalizeApplication: refuse it instead.
+  for (const name of [...TIME_PAIRS.flat(), 'flow_changed_at']) {
+    const v = raw[name];
+    if (v !== undefined && v !== null && parseTime(v) === null) {
+      throw invalid(`${field}data.application.${name}`, 'must be an ISO 8601 date-time or Unix seconds');
+    }
+  }
   const doc = normalizeApplication({ ...raw, tenant: tenantId });
   let type = input.type;
   let data: Record<string, unknown> = { ...input.data, application: doc };
