@@ -81,9 +81,9 @@ export class BadCursorError extends Error {}
 export function decodeCursor(cursor: string | null | undefined): number | null {
   if (!cursor) return null;
   const text = Buffer.from(cursor, 'base64url').toString();
-  const n = Number(text.slice(1));
-  if (!text.startsWith('c') || !Number.isSafeInteger(n)) throw new BadCursorError('cursor is not one this server issued');
-  return n;
+  // Only what encodeCursor writes: `c` and a non-negative integer (no sign, exponent or hex).
+  if (!/^c\d{1,15}$/.test(text)) throw new BadCursorError('cursor is not one this server issued');
+  return Number(text.slice(1));
 }
 
 /** Fetches limit+1 rows to know whether a next page exists without a count query. */
