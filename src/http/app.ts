@@ -2,7 +2,7 @@
  * Builds the HTTP application. The app is separate from the server that listens, so tests
  * and the CLI build it the same way. Every resource is a plugin; auth is a hook on `/api`.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
@@ -43,6 +43,13 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    // The router refuses a bad %-escape or an over-long path segment before any handler runs:
+    // answer those as problems too. No id is that long, so the latter is plainly "not found".
+    frameworkErrors: (err, request, reply) => {
+      const code: ProblemCode = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'validation';
+      const detail = code === 'not_found' ? 'no such resource: a path segment is longer than any id' : 'the URL is not valid';
+      (reply as FastifyReply).status(PROBLEMS[code].status).type('application/problem+json').send(problemBody(code, detail, request.id));
+    },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.decorate('ctx', ctx);
@@ -129,6 +136,9 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
 
   await app.register(healthRoutes);
   await app.register(async (api) => {
+    // The API speaks JSON only: without this, Fastify's built-in text/plain parser turns a
+    // text body into a 400 "must be object" instead of the 415 a client needs to see.
+    api.removeContentTypeParser('text/plain');
     await api.register(authPlugin);
     await api.register(tenantRoutes);
     await api.register(serviceRoutes);
