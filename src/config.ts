@@ -2,6 +2,7 @@
  * Configuration: defaults, then MESSO_* environment variables, validated once at start. Every
  * bad value gives one clear line; start-up stops with all of them at once.
  */
+import { isIP } from 'node:net';
 import { DEFAULT_RETRY_SCHEDULE_SEC, parseRetrySchedule } from './domain/retry-policy.js';
 
 export interface Config {
@@ -53,7 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const int = (name: string, def: number, min: number, max: number): number => {
     const raw = get(name);
     if (raw === undefined) return def;
-    const n = Number(raw);
+    // Digits only: Number() would also take 1e3, 0x50 or 3000.0 for a port.
+    const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(`${name}=${raw}: must be a whole number from ${min} to ${max}`);
       return def;
@@ -81,6 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const port = int('MESSO_PORT', 3000, 0, 65535);
   const host = get('MESSO_HOST') ?? '127.0.0.1';
+  // Caught here, a typo is one clear line instead of a getaddrinfo error at listen time.
+  if (isIP(host) === 0 && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(host)) {
+    problems.push(`MESSO_HOST=${host}: must be an IP address or a host name, such as 127.0.0.1, 0.0.0.0 or localhost`);
+  }
 
   const databaseUrl = get('MESSO_DATABASE_URL') ?? 'sqlite:./data/messo.db';
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {

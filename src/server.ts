@@ -10,6 +10,7 @@ import { sha256 } from './domain/ids.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { createLogger } from './logger.js';
+import { inspectorApiPlugin, inspectorCapturePlugin } from './inspector/index.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/store.js';
 
@@ -51,6 +52,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const store = await openStore(config.databaseUrl);
   const admin = await resolveAdminToken(store, config);
   const ctx: AppContext = { config, store, adminTokenHash: admin.hash, plugins: [], apiPlugins: [] };
+  ctx.plugins!.push(inspectorCapturePlugin);
+  ctx.apiPlugins!.push(inspectorApiPlugin);
   const engine = opts.extend ? await opts.extend(ctx, log) : undefined;
   const app = await buildApp(ctx, { logger: opts.logger === false ? false : log });
   const address = await app.listen({ port: config.port, host: config.host });

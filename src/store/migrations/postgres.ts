@@ -183,4 +183,51 @@ ALTER TABLE webhooks ADD COLUMN next_send_at BIGINT;
 CREATE INDEX deliveries_failed ON deliveries(webhook_id, created_at) WHERE status = 'failed';
 `,
   },
+  {
+    id: 3,
+    name: 'inspector',
+    sql: `
+-- Request-inspector bins. tenant_id is NULL for an anonymous bin (MESSO_INSPECTOR_PUBLIC).
+-- A deleted bin gets expires_at = 0: it answers 404 at once and the sweep removes its captures
+-- in small batches, then the row. hits counts requests since the responses were last set.
+CREATE TABLE inspector_bins (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT,
+  name TEXT,
+  secret TEXT,
+  responses TEXT,
+  max_requests INTEGER NOT NULL,
+  hits BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX inspector_bins_tenant ON inspector_bins(tenant_id, seq);
+CREATE INDEX inspector_bins_expiry ON inspector_bins(expires_at);
+
+-- One captured request. seq orders a bin's captures and is the SSE event id. body is text when
+-- the bytes are valid UTF-8 without NUL (PostgreSQL TEXT cannot hold NUL), base64 otherwise.
+-- headers is a JSON array of [name, value] pairs in arrival order, repeats kept.
+CREATE TABLE inspector_captures (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  bin_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  query TEXT NOT NULL,
+  http_version TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  content_type TEXT,
+  body TEXT NOT NULL,
+  body_encoding TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  client_ip TEXT,
+  received_at BIGINT NOT NULL,
+  response_status INTEGER NOT NULL,
+  signature TEXT
+);
+CREATE INDEX inspector_captures_bin ON inspector_captures(bin_id, seq);
+`,
+  },
 ];
