@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { DEFAULT_RETRY_SCHEDULE_SEC, parseRetrySchedule } from './domain/retry-policy.js';
+import { parseCidrList } from './delivery/address-guard.js';
 
 export interface Config {
   port: number;
@@ -121,9 +122,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
-  const allowedTargets = (get('MESSO_ALLOWED_TARGETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const cidr of allowedTargets) {
-    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) problems.push(`MESSO_ALLOWED_TARGETS: ${cidr} is not a CIDR range such as 10.0.0.0/8`);
+  let allowedTargets: string[] = [];
+  const rawTargets = get('MESSO_ALLOWED_TARGETS');
+  if (rawTargets !== undefined) {
+    try {
+      allowedTargets = parseCidrList(rawTargets);
+    } catch (err) {
+      problems.push(`MESSO_ALLOWED_TARGETS: ${(err as Error).message}`);
+    }
   }
 
   const config: Config = {
@@ -140,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     endpointConcurrency: int('MESSO_ENDPOINT_CONCURRENCY', 10, 1, 1000),
     allowedTargets,
     secretOverlapSec: int('MESSO_SECRET_OVERLAP_SEC', 24 * 3600, 0, 30 * 24 * 3600),
-    autoDisableAfterSec: int('MESSO_AUTO_DISABLE_AFTER_SEC', 5 * 24 * 3600, 60, 365 * 24 * 3600),
+    autoDisableAfterSec: int('MESSO_AUTO_DISABLE_AFTER_SEC', 5 * 24 * 3600, 1, 365 * 24 * 3600),
     dispatcher: bool('MESSO_DISPATCHER', true),
     inspectorPublic: bool('MESSO_INSPECTOR_PUBLIC', false),
     inspectorBodyLimit: size('MESSO_INSPECTOR_BODY_LIMIT', 10 * 1024 * 1024),

@@ -10,6 +10,7 @@ import { sha256 } from './domain/ids.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { createLogger } from './logger.js';
+import { engineFor } from './engine.js';
 import { inspectorApiPlugin, inspectorCapturePlugin } from './inspector/index.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/store.js';
@@ -43,7 +44,10 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: Logger | false;
-  /** Adds engine hooks and plugins (dispatcher, inspector…) to the context before the app is built. */
+  /**
+   * Adds engine hooks and plugins to the context before the app is built. Default: the
+   * delivery engine (outbound client, metrics, and the dispatcher unless config.dispatcher is off).
+   */
   extend?: (ctx: AppContext, log: Logger) => Promise<{ stop(): Promise<void> } | void>;
 }
 
@@ -54,7 +58,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const ctx: AppContext = { config, store, adminTokenHash: admin.hash, plugins: [], apiPlugins: [] };
   ctx.plugins!.push(inspectorCapturePlugin);
   ctx.apiPlugins!.push(inspectorApiPlugin);
-  const engine = opts.extend ? await opts.extend(ctx, log) : undefined;
+  const engine = await (opts.extend ?? engineFor(config))(ctx, log);
   const app = await buildApp(ctx, { logger: opts.logger === false ? false : log });
   const address = await app.listen({ port: config.port, host: config.host });
   let stopping: Promise<void> | null = null;

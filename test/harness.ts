@@ -74,6 +74,8 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
     MESSO_ADMIN_TOKEN: ADMIN_TOKEN,
     MESSO_LOG_LEVEL: 'silent',
     MESSO_ALLOWED_TARGETS: '127.0.0.0/8,::1/128',
+    // Off unless a test asks for delivery: no test may send to a non-loopback endpoint by accident.
+    MESSO_DISPATCHER: 'false',
     ...env,
   });
   const server = await startServer(config, { logger: false, ...opts });

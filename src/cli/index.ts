@@ -8,7 +8,6 @@ import { createLogger } from '../logger.js';
 import { openStore } from '../store/index.js';
 import { resolveAdminToken, startServer, stopOnSignals } from '../server.js';
 import { registerAdminCommands } from './admin.js';
-import { engineFor } from './engine.js';
 
 export function config(): Config {
   try {
@@ -36,7 +35,7 @@ export function buildCli(): Command {
       const cfg = config();
       if (!opts.dispatcher) cfg.dispatcher = false;
       const log = createLogger(cfg.logLevel);
-      const server = await startServer(cfg, { logger: log, extend: engineFor(cfg, { api: true }) });
+      const server = await startServer(cfg, { logger: log });
       stopOnSignals(server.stop, log);
       printBanner(cfg, server.url, server.admin);
     });

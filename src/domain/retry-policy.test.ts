@@ -28,8 +28,9 @@ test('parseRetrySchedule rejects bad input with a message naming the entry', () 
   assert.throws(() => parseRetrySchedule('   '), /empty/);
   assert.throws(() => parseRetrySchedule('0,,5'), /entry 2 \(""\)/);
   assert.throws(() => parseRetrySchedule('0,5,'), /entry 3/);
-  assert.throws(() => parseRetrySchedule('0,-5'), /entry 2 \("-5"\) is not a non-negative whole number/);
-  assert.throws(() => parseRetrySchedule('0,1.5'), /entry 2 \("1.5"\)/);
+  assert.throws(() => parseRetrySchedule('0,-5'), /entry 2 \("-5"\) is not a non-negative number/);
+  assert.deepEqual(parseRetrySchedule('0,1.5'), [0, 1.5]);
+  assert.throws(() => parseRetrySchedule('0,1e3'), /entry 2 \("1e3"\)/);
   assert.throws(() => parseRetrySchedule('0,5m'), /entry 2 \("5m"\)/);
   assert.throws(() => parseRetrySchedule('0;5'), /entry 1/);
   assert.throws(() => parseRetrySchedule('99999999999999999999'), /too large/);

@@ -33,8 +33,8 @@ export interface NextDelayOptions {
 }
 
 /**
- * Parses `MESSO_RETRY_SCHEDULE`-style text: comma-separated non-negative whole seconds,
- * e.g. "0, 5, 300". Throws with a message that names the bad entry, because it runs at boot
+ * Parses `MESSO_RETRY_SCHEDULE`-style text: comma-separated non-negative seconds,
+ * e.g. "0, 5, 300" (fractions such as 0.5 are allowed: short schedules make retries testable). Throws with a message that names the bad entry, because it runs at boot
  * and the message is what the operator reads.
  */
 export function parseRetrySchedule(text: string): number[] {
@@ -43,13 +43,13 @@ export function parseRetrySchedule(text: string): number[] {
   }
   return text.split(',').map((raw, index) => {
     const entry = raw.trim();
-    if (!/^\d+$/.test(entry)) {
+    if (!/^\d+(\.\d+)?$/.test(entry)) {
       throw new Error(
-        `retry schedule entry ${index + 1} ("${entry}") is not a non-negative whole number of seconds`,
+        `retry schedule entry ${index + 1} ("${entry}") is not a non-negative number of seconds`,
       );
     }
     const value = Number(entry);
-    if (!Number.isSafeInteger(value)) {
+    if (!Number.isFinite(value) || value > 366 * 24 * 3600) {
       throw new Error(`retry schedule entry ${index + 1} ("${entry}") is too large`);
     }
     return value;

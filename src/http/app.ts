@@ -17,6 +17,9 @@ import { serviceRoutes } from './routes/services.js';
 import { applicationRoutes } from './routes/applications.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { ingestTokenRoutes } from './routes/ingest-tokens.js';
+import { opencityIngestRoutes } from './routes/opencity-ingest.js';
 import { BadCursorError } from '../store/rows.js';
 import { ConflictError, DuplicateError } from '../store/store.js';
 
@@ -135,6 +138,13 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    const registry = ctx.metrics?.registry;
+    if (!registry) return reply.status(404).type('application/problem+json').send(problemBody('not_found', 'metrics are off', _request.id));
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+  // Outside /api: an OpenCity core sends no auth header, the token is in the URL.
+  await app.register(opencityIngestRoutes);
   await app.register(async (api) => {
     // The API speaks JSON only: without this, Fastify's built-in text/plain parser turns a
     // text body into a 400 "must be object" instead of the 415 a client needs to see.
@@ -145,6 +155,8 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
     await api.register(applicationRoutes);
     await api.register(eventRoutes);
     await api.register(webhookRoutes);
+    await api.register(deliveryRoutes);
+    await api.register(ingestTokenRoutes);
     for (const plugin of ctx.apiPlugins ?? []) await api.register(plugin);
   }, { prefix: '/api' });
   for (const plugin of ctx.plugins ?? []) await app.register(plugin);

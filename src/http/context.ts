@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
-import type { Webhook, WebhookInput } from '../store/types.js';
+import type { DeliveryClient } from '../delivery/client.js';
+import type { DeliveryMetrics } from '../delivery/metrics.js';
 
 export interface AppContext {
   config: Config;
@@ -11,11 +12,10 @@ export interface AppContext {
   adminTokenHash: string;
   /** Called after events were appended, so an idle dispatcher in this process starts at once. */
   onEventsAppended?: () => void;
-  /**
-   * Applies a webhook update that may enable or disable it, emitting webhook.enabled /
-   * webhook.disabled events (provided by the delivery engine).
-   */
-  webhookStateChange?: (tenantId: string, current: Webhook, patch: Partial<WebhookInput>) => Promise<Webhook | null>;
+  /** Outbound HTTP through the SSRF guard (webhook tests, replays). */
+  client?: DeliveryClient;
+  /** Prometheus registry served at /metrics. */
+  metrics?: DeliveryMetrics;
   /** Extra plugins mounted at the root (inspector, dashboard…), registered after the API. */
   plugins?: FastifyPluginAsync[];
   /** Extra plugins mounted under /api, behind authentication. */

@@ -4,8 +4,8 @@
  */
 import { matches } from '../domain/matching.js';
 import { renderPayload } from '../domain/payload.js';
-import { prefixedId } from '../domain/ids.js';
-import type { EventRecord } from '../domain/events.js';
+import { prefixedId, uuid } from '../domain/ids.js';
+import { EVENT_TYPES, MESSO_APP_ID, type EventRecord } from '../domain/events.js';
 import type { ApplicationDoc } from '../domain/application.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { migrate, type Migration } from './migrations/index.js';
@@ -218,7 +218,11 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   // ── events (the transactional outbox) ─────────────────────────────────────
 
   async appendEvents(events: NewEvent[]): Promise<AppendResult[]> {
-    return this.db.tx(async (t) => {
+    return this.db.tx((t) => this.appendInTx(t, events));
+  }
+
+  private async appendInTx(t: Db, events: NewEvent[]): Promise<AppendResult[]> {
+    {
       const webhooksByTenant = new Map<string, Webhook[]>();
       const results: AppendResult[] = [];
       for (const ev of events) {
@@ -255,7 +259,7 @@ export class SqlStore extends SqlDeliveryStore implements Store {
         results.push({ event: record, created: true, projected, deliveries });
       }
       return results;
-    });
+    }
   }
 
   /** One delivery per matching webhook, body rendered now and frozen. */
@@ -373,22 +377,57 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   }
 
   async updateWebhook(tenantId: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook | null> {
-    const current = await this.getWebhook(tenantId, id);
-    if (!current) return null;
-    const w = { ...current, ...patch };
-    const reenabled = patch.active === true && !current.active;
-    const rows = await this.db.query(
-      `UPDATE webhooks SET title = ?, description = ?, endpoint = ?, method = ?, trigger = ?, events = ?, filters = ?,
-         headers = ?, version = ?, format = ?, active = ?, ordering = ?, max_concurrency = ?, rate_limit = ?,
-         disabled_reason = ?, disabled_at = ?, failing_since = ?, updated_at = ?
-       WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL RETURNING *`,
-      [w.title, w.description, w.endpoint, w.method, w.trigger, JSON.stringify(w.events), JSON.stringify(w.filters),
-        JSON.stringify(w.headers), w.version, w.format, b(w.active), w.ordering, w.max_concurrency, w.rate_limit,
-        w.active ? null : w.disabled_reason ?? (patch.active === false ? 'manual' : null),
-        w.active ? null : w.disabled_at ?? (patch.active === false ? Date.now() : null),
-        reenabled ? null : w.failing_since, Date.now(), tenantId, id],
+    return this.db.tx(async (t) => {
+      const rows = await t.query('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
+      if (!rows[0]) return null;
+      const current = toWebhook(rows[0]);
+      const w = { ...current, ...patch };
+      const updated = await t.query(
+        `UPDATE webhooks SET title = ?, description = ?, endpoint = ?, method = ?, trigger = ?, events = ?, filters = ?,
+           headers = ?, version = ?, format = ?, ordering = ?, max_concurrency = ?, rate_limit = ?, updated_at = ?
+         WHERE tenant_id = ? AND id = ? RETURNING *`,
+        [w.title, w.description, w.endpoint, w.method, w.trigger, JSON.stringify(w.events), JSON.stringify(w.filters),
+          JSON.stringify(w.headers), w.version, w.format, w.ordering, w.max_concurrency, w.rate_limit, Date.now(), tenantId, id],
+      );
+      if (patch.active === undefined || patch.active === current.active) return toWebhook(updated[0]);
+      return this.setActiveInTx(t, toWebhook(updated[0]), patch.active, patch.active ? 'enabled by the user' : 'disabled by the user');
+    });
+  }
+
+  /**
+   * Enables or disables a webhook and records webhook.enabled / webhook.disabled in the same
+   * transaction (tenants may subscribe to those). Disabling fails its pending deliveries, so
+   * nothing waits forever; they stay visible and can be recovered after re-enabling.
+   */
+  async setWebhookActive(tenantId: string, id: string, active: boolean, reason: string): Promise<Webhook | null> {
+    return this.db.tx(async (t) => {
+      const rows = await t.query('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
+      if (!rows[0]) return null;
+      const current = toWebhook(rows[0]);
+      return current.active === active ? current : this.setActiveInTx(t, current, active, reason);
+    });
+  }
+
+  private async setActiveInTx(t: Db, w: Webhook, active: boolean, reason: string): Promise<Webhook> {
+    const now = Date.now();
+    const rows = await t.query(
+      `UPDATE webhooks SET active = ?, disabled_reason = ?, disabled_at = ?, failing_since = NULL, updated_at = ?
+       WHERE id = ? RETURNING *`,
+      [b(active), active ? null : reason, active ? null : now, now, w.id],
     );
-    return rows[0] ? toWebhook(rows[0]) : null;
+    if (!active) {
+      await t.execute(
+        `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = ?, updated_at = ?
+         WHERE webhook_id = ? AND status = 'pending'`,
+        [`webhook disabled: ${reason}`.slice(0, 500), now, now, w.id],
+      );
+    }
+    await this.appendInTx(t, [{
+      event_id: uuid(), type: active ? EVENT_TYPES.webhookEnabled : EVENT_TYPES.webhookDisabled, tenant_id: w.tenant_id,
+      subject: w.id, event_version: 1, event_created_at: now, app_id: MESSO_APP_ID,
+      data: { webhook: { id: w.id, title: w.title, endpoint: w.endpoint }, reason },
+    }]);
+    return toWebhook(rows[0]);
   }
 
   async getWebhook(tenantId: string, id: string): Promise<Webhook | null> {

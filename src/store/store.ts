@@ -68,6 +68,8 @@ export interface Store extends DeliveryStore {
   updateWebhook(tenantId: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook | null>;
   getWebhook(tenantId: string, id: string): Promise<Webhook | null>;
   listWebhooks(tenantId: string, page: PageQuery): Promise<Page<Webhook>>;
+  /** Enables or disables a webhook, recording webhook.enabled / webhook.disabled. */
+  setWebhookActive(tenantId: string, id: string, active: boolean, reason: string): Promise<Webhook | null>;
   /** Soft delete: the webhook stops matching, its pending deliveries are cancelled. */
   deleteWebhook(tenantId: string, id: string): Promise<boolean>;
   rotateWebhookSecret(tenantId: string, id: string, secret: string, previousValidUntil: number): Promise<Webhook | null>;

@@ -192,7 +192,7 @@ export const webhookRoutes: FastifyPluginAsync = async (app) => {
     const events = patch.events ?? webhook.events;
     const trigger = patch.trigger !== undefined ? patch.trigger : webhook.trigger;
     if (events.length === 0 && trigger === null) throw invalid('trigger', 'a webhook needs a trigger or event types');
-    const updated = await app.ctx.webhookStateChange?.(tenantId, webhook, patch) ?? await store.updateWebhook(tenantId, webhook.id, patch);
+    const updated = await store.updateWebhook(tenantId, webhook.id, patch);
     if (!updated) throw notFound('webhook');
     return webhookOut(updated);
   });

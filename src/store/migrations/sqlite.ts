@@ -166,6 +166,22 @@ CREATE INDEX attempts_webhook ON attempts(webhook_id, started_at);
 `,
   },
   {
+    id: 2,
+    name: 'delivery',
+    sql: `
+CREATE TABLE endpoints (
+  endpoint_key TEXT PRIMARY KEY,
+  blocked_until INTEGER,
+  slowdowns INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+);
+
+ALTER TABLE webhooks ADD COLUMN next_send_at INTEGER;
+
+CREATE INDEX deliveries_failed ON deliveries(webhook_id, created_at) WHERE status = 'failed';
+`,
+  },
+  {
     id: 3,
     name: 'inspector',
     sql: `
@@ -210,6 +226,25 @@ CREATE TABLE inspector_captures (
   signature TEXT
 );
 CREATE INDEX inspector_captures_bin ON inspector_captures(bin_id, seq);
+`,
+  },
+  {
+    id: 4,
+    name: 'ingest_tokens',
+    sql: `
+-- Secrets an OpenCity core puts in its KAFKA_URL: only a hash and a display prefix are kept.
+CREATE TABLE ingest_tokens (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_used_at INTEGER
+);
+CREATE INDEX ingest_tokens_tenant ON ingest_tokens(tenant_id, seq);
 `,
   },
 ];
