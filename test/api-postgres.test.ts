@@ -108,6 +108,7 @@ await describeOnPg('API on PostgreSQL', () => {
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
     assert.ok(seqs.every((s) => Number.isInteger(s)), 'seq is a number, not a BIGINT string');
     assert.equal((await events(client, '&type=application.*')).length, 3);
+    assert.equal((await events(client, '&type=Application.*')).length, 0, 'types are matched exactly, case included');
     const one = await events(client, `&subject=${ids[1]}`);
     assert.deepEqual(one.map((e) => e.subject), [ids[1]]);
     const byId = await client.get(`/api/events/${one[0].event_id}`);

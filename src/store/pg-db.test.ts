@@ -27,6 +27,7 @@ test('schema names are plain identifiers; anything else is refused before it rea
 test('a URL shown in logs never carries the password', () => {
   assert.equal(redactUrl('postgres://messo:s3cret@db:5432/messo?schema=a'), 'postgres://messo:***@db:5432/messo?schema=a');
   assert.equal(redactUrl('postgres://messo@db/messo'), 'postgres://messo@db/messo');
+  assert.equal(redactUrl('postgres://db/messo?user=messo&password=s3cret'), 'postgres://db/messo?user=messo&password=***');
   const db = openPostgres('postgres://messo:s3cret@127.0.0.1:1/x', { schema: 'a' });
   assert.ok(!db.displayUrl.includes('s3cret'));
   assert.match(db.displayUrl, /\(schema a\)$/);
