@@ -230,4 +230,23 @@ CREATE TABLE inspector_captures (
 CREATE INDEX inspector_captures_bin ON inspector_captures(bin_id, seq);
 `,
   },
+  {
+    id: 4,
+    name: 'ingest_tokens',
+    sql: `
+-- Secrets an OpenCity core puts in its KAFKA_URL: only a hash and a display prefix are kept.
+CREATE TABLE ingest_tokens (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX ingest_tokens_tenant ON ingest_tokens(tenant_id, seq);
+`,
+  },
 ];
