@@ -90,6 +90,29 @@ describe('transition table', () => {
     assert.equal((await client.get(`/api/applications/${app.id}`)).body.status, 2000);
   });
 
+  it('loses no update when transitions race on one application', async () => {
+    const { client, serviceId } = await fixture();
+    const app = await applicationIn(client, serviceId, 4000);
+    const before = (await client.get(`/api/events?subject=${app.id}&limit=500`)).body.items.length;
+    // 4000 → 4000 is always legal, so every answer is a success or an honest 409 conflict.
+    const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => transition(client, app.id, 4000, { message: `race ${i}` })));
+    const ok = replies.filter((r) => r.status === 200);
+    for (const r of replies.filter((x) => x.status !== 200)) assertProblem(r, 409);
+    assert.ok(ok.length >= 1);
+    const history = (await client.get(`/api/applications/${app.id}/history`)).body.items;
+    const raced = history.filter((h: { message: string | null }) => h.message?.startsWith('race'));
+    assert.equal(raced.length, ok.length, 'one event per success, none for a refusal');
+    assert.equal((await client.get(`/api/events?subject=${app.id}&limit=500`)).body.items.length, before + ok.length);
+  });
+
+  it('creates an application with a given id once, even when two requests race', async () => {
+    const { client, serviceId } = await fixture();
+    const id = crypto.randomUUID();
+    const replies = await Promise.all([1, 2, 3].map(() => client.post('/api/applications', { service_id: serviceId, id })));
+    assert.deepEqual(replies.map((r) => r.status).sort(), [201, 409, 409]);
+    assert.equal((await client.get(`/api/events?subject=${id}`)).body.items.length, 1);
+  });
+
   it('lists the allowed targets of the current status', async () => {
     const { client, serviceId } = await fixture();
     const app = await createApplication(client, serviceId, { status: 2000 });
