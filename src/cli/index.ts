@@ -8,6 +8,7 @@ import { createLogger } from '../logger.js';
 import { openStore } from '../store/index.js';
 import { resolveAdminToken, startServer, stopOnSignals } from '../server.js';
 import { registerAdminCommands } from './admin.js';
+import { startWorker } from '../worker.js';
 
 export function config(): Config {
   try {
@@ -38,6 +39,17 @@ export function buildCli(): Command {
       const server = await startServer(cfg, { logger: log });
       stopOnSignals(server.stop, log);
       printBanner(cfg, server.url, server.admin);
+    });
+
+  program.command('worker')
+    .description('run the delivery dispatcher alone (any number of workers may share one PostgreSQL database)')
+    .option('--port <port>', 'also serve /healthz and /metrics on this port', (v) => Number(v))
+    .action(async (opts: { port?: number }) => {
+      const cfg = config();
+      const log = createLogger(cfg.logLevel);
+      const worker = await startWorker(cfg, log, { port: opts.port });
+      stopOnSignals(worker.stop, log);
+      log.info({ store: redactUrl(cfg.databaseUrl), port: worker.port }, 'messo worker started');
     });
 
   program.command('migrate')

@@ -55,8 +55,9 @@ export class Dispatcher {
     this.maxInflight = o.maxInflight ?? 256;
     this.batchSize = o.batchSize ?? 100;
     this.pollMs = o.pollMs ?? 1000;
-    // A lease outlives the longest attempt with room to spare; only a dead worker lets it run out.
-    this.leaseMs = o.config.requestTimeoutMs + o.config.connectTimeoutMs + 30_000;
+    // A lease outlives the longest attempt (connect + total timeout) twice over, so only a dead
+    // worker lets it run out; then another worker takes the delivery over.
+    this.leaseMs = 2 * (o.config.requestTimeoutMs + o.config.connectTimeoutMs) + 2000;
   }
 
   start(): void {
@@ -95,7 +96,7 @@ export class Dispatcher {
     while (this.state === 'running') {
       try {
         const now = Date.now();
-        if (now - this.lastReap > 5000) {
+        if (now - this.lastReap > Math.min(5000, this.leaseMs / 2)) {
           this.lastReap = now;
           const n = await store.releaseExpiredLeases(now, config.retrySchedule.length);
           if (n > 0) log.warn({ deliveries: n }, 'took over deliveries whose worker stopped mid-attempt');

@@ -1,0 +1,52 @@
+/**
+ * `messo worker`: the dispatcher alone, for scale-out next to API processes on a shared
+ * database. Optionally serves /healthz and /metrics on a port of its own.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { engineFor } from './engine.js';
+import type { AppContext } from './http/context.js';
+import { openStore } from './store/index.js';
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+  port: number | null;
+}
+
+export async function startWorker(config: Config, log: Logger, opts: { port?: number } = {}): Promise<RunningWorker> {
+  const store = await openStore(config.databaseUrl);
+  const ctx: AppContext = { config: { ...config, dispatcher: true }, store, adminTokenHash: '', plugins: [], apiPlugins: [] };
+  const engine = await engineFor(ctx.config)(ctx, log);
+  let server: Server | null = null;
+  let port: number | null = null;
+  if (opts.port !== undefined) {
+    server = createServer((req, res) => {
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      } else if (req.url === '/metrics' && ctx.metrics) {
+        ctx.metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': ctx.metrics!.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      } else {
+        res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{"type":"urn:messo:problem:not_found","title":"Not found","status":404}');
+      }
+    });
+    await new Promise<void>((resolve) => server!.listen(opts.port, config.host, resolve));
+    const addr = server.address();
+    port = typeof addr === 'object' && addr ? addr.port : null;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    port,
+    stop() {
+      stopping ??= (async () => {
+        if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+        await engine.stop();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The SSRF guard end to end, with loopback forms only: with no allowed targets, literal
+ * loopback endpoints are refused at creation, and a hostname that resolves to loopback passes
+ * creation but is refused at the address actually connected to, on every attempt — a recorded
+ * delivery error, not a crash. Also the auto-disable after a window of failures.
+ */
+import assert from 'node:assert/strict';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
+import { after, before, describe, it } from 'node:test';
+import { createTenant, startReceiver, startTestServer, waitUntil, type Client, type Receiver, type TestServer } from './harness.js';
+import { createApplication, createWebhook, deliveryEnv, move, waitForDelivery, waitForPath, type DeliveryEnv } from './delivery-helpers.js';
+
+async function loopbackName(): Promise<string | null> {
+  for (const name of [hostname(), 'localhost']) {
+    try {
+      const a = await lookup(name);
+      if (a.address.startsWith('127.') || a.address === '::1') return name;
+    } catch {
+      /* try the next */
+    }
+  }
+  return null;
+}
+
+describe('SSRF guard, nothing allowed', () => {
+  let server: TestServer;
+  let client: Client;
+  let receiver: Receiver;
+  let serviceId: string;
+  before(async () => {
+    server = await startTestServer({ MESSO_DISPATCHER: 'true', MESSO_ALLOWED_TARGETS: '', MESSO_RETRY_SCHEDULE: '0,0.1' });
+    client = (await createTenant(server)).client;
+    serviceId = (await client.post('/api/services', { name: 'S' })).body.id;
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await receiver.close();
+    await server.close();
+  });
+
+  it('refuses literal loopback forms at creation', async () => {
+    const p = receiver.port;
+    for (const endpoint of [`http://127.0.0.1:${p}/`, `http://localhost:${p}/`, `http://[::1]:${p}/`, `http://[::ffff:127.0.0.1]:${p}/`, `http://2130706433:${p}/`, `http://127.1:${p}/`]) {
+      const r = await client.post('/api/webhooks', { title: 'x', endpoint, trigger: 'all' });
+      assert.equal(r.status, 400, endpoint);
+      assert.equal(r.body.field, 'endpoint');
+    }
+    assert.equal((await client.get('/api/webhooks')).body.items.length, 0);
+  });
+
+  it('refuses a name resolving to loopback at connect time, every attempt, as a recorded error', async (t) => {
+    const name = await loopbackName();
+    if (name === 'localhost' || name === null) {
+      t.skip('no host name other than localhost resolves to loopback on this machine');
+      return;
+    }
+    const wh = await client.post('/api/webhooks', { title: 'dns', endpoint: `http://${name}:${receiver.port}/dns`, trigger: '2000' });
+    assert.equal(wh.status, 201, 'a host name passes the first filter');
+    const app = (await client.post('/api/applications', { service_id: serviceId, status: 1900 })).body.id;
+    await client.post(`/api/applications/${app}/transitions`, { status: 2000 });
+    let d: any;
+    await waitUntil(async () => {
+      const list = (await client.get(`/api/deliveries?webhook_id=${wh.body.id}&status=failed`)).body.items;
+      if (list.length === 0) return false;
+      d = (await client.get(`/api/deliveries/${list[0].id}`)).body;
+      return true;
+    });
+    assert.deepEqual(d.attempt_log.map((a: any) => a.error_class), ['refused_target', 'refused_target']);
+    const test = await client.post(`/api/webhooks/${wh.body.id}/test`, {});
+    assert.equal(test.body.error_class, 'refused_target');
+    assert.equal(receiver.requests.length, 0, 'nothing reached the receiver');
+    assert.equal((await server.api.get('/healthz')).status, 200);
+  });
+});
+
+describe('auto-disable', () => {
+  let e: DeliveryEnv;
+  before(async () => { e = await deliveryEnv({ MESSO_AUTO_DISABLE_AFTER_SEC: '1', MESSO_RETRY_SCHEDULE: '0,0.4,0.4,0.4,0.4' }); });
+  after(async () => { await e.close(); });
+
+  it('disables a webhook that only failed for the window and emits webhook.disabled', async () => {
+    const watcher = await createWebhook(e, { events: ['webhook.disabled', 'webhook.enabled'], title: 'watcher' });
+    const bad = await createWebhook(e, { trigger: '2000', title: 'failing' });
+    e.receiver.handler = (r) => (r.url === bad.path ? { status: 500 } : { status: 200 });
+    const app = await createApplication(e, 1900);
+    await move(e, app, 2000);
+    await waitUntil(async () => (await e.client.get(`/api/webhooks/${bad.id}`)).body.active === false, 10_000, 'auto-disable');
+    const w = (await e.client.get(`/api/webhooks/${bad.id}`)).body;
+    assert.match(w.disabled_reason, /no successful delivery/);
+    const [note] = await waitForPath(e, watcher.path, 1);
+    const body = JSON.parse(note.body);
+    assert.equal(body.webhook.id, bad.id);
+    const d = await waitForDelivery(e, `webhook_id=${bad.id}`, ['failed']);
+    assert.match(d.last_error, /disabled|HTTP 500/);
+    await e.client.patch(`/api/webhooks/${bad.id}`, { active: true });
+    const notes = await waitForPath(e, watcher.path, 2);
+    assert.equal(JSON.parse(notes[1].body).reason, 'enabled by the user');
+  });
+});
