@@ -197,11 +197,13 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
     return reply.status(201).send(message);
   });
 
-  app.get<{ Params: { id: string } }>('/applications/:id/messages', {
-    schema: { tags, summary: 'Messages of the application, oldest first', params: IdParams },
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: string } }>('/applications/:id/messages', {
+    schema: { tags, summary: 'Messages of the application, oldest first', params: IdParams, querystring: Type.Object(PageQuery) },
   }, async (request) => {
     const { tenantId, row } = await loadApplication(request, request.params.id);
-    const page = await store.listEvents(tenantId, { subject: row.id, type: EVENT_TYPES.messageCreated }, { limit: 500 });
+    // It answers next_cursor, so it must take one back: without it nothing past the first page could be read.
+    const { limit = 50, cursor } = request.query;
+    const page = await store.listEvents(tenantId, { subject: row.id, type: EVENT_TYPES.messageCreated }, { limit, cursor });
     return { items: page.items.map((e) => e.data.message), next_cursor: page.next_cursor };
   });
 };
