@@ -143,7 +143,7 @@ test('SQLite and PostgreSQL migrations build the same schema after every step', 
       // Millisecond times and sequence numbers outgrow 32 bits: BIGINT on PostgreSQL.
       for (const [table, t] of Object.entries(b.schema)) {
         for (const [col, c] of Object.entries(t.columns)) {
-          if (c.type === 'integer' && /(_at|_until|^seq|_seq)$/.test(col)) {
+          if (c.type === 'integer' && /(_at|_until|_since|^seq|_seq)$/.test(col)) {
             assert.ok(b.bigints.has(`${table}.${col}`), `${table}.${col} holds a time or a sequence number: make it BIGINT on PostgreSQL`);
           }
         }

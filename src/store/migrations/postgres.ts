@@ -108,7 +108,7 @@ CREATE TABLE webhooks (
   previous_secret_expires_at BIGINT,
   disabled_reason TEXT,
   disabled_at BIGINT,
-  failing_since INTEGER,
+  failing_since BIGINT,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
   deleted_at BIGINT
