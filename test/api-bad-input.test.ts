@@ -48,7 +48,9 @@ describe('bad input', () => {
   it('answers unknown routes with 404 problem+json', async () => {
     const { client } = await newTenant(server);
     assertProblem(await client.get('/api/nothing-here'), 404);
-    assertProblem(await server.api.get('/nothing-here'), 404);
+    assertProblem(await server.api.get('/api/nothing-here'), 404);
+    // GETs outside the server's own paths belong to the dashboard (browser routes); other methods do not.
+    assertProblem(await server.api.post('/nothing-here', {}), 404);
     assertProblem(await client.post('/api/applications/x/y/z', {}), 404);
   });
 
