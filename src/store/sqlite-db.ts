@@ -78,8 +78,10 @@ export function openSqlite(path: string): Db {
     tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       return withLock(async () => {
         inTx = true;
-        conn.prepare('BEGIN IMMEDIATE').run();
         try {
+          // Inside the try: a BEGIN refused as busy (another process holds the file) must
+          // still clear inTx, or every later plain statement would queue behind the lock.
+          conn.prepare('BEGIN IMMEDIATE').run();
           const result = await fn(direct);
           conn.prepare('COMMIT').run();
           return result;
