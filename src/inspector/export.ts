@@ -24,23 +24,24 @@ export function shellQuote(text: string): string {
 
 /** A curl command that resends the capture to `url` (the bin itself by default). */
 export function curlCommand(c: Capture, url: string): string {
-  const args: string[] = [];
-  if (c.method === 'HEAD') args.push('--head');
-  else if (!(c.method === 'GET' && c.size === 0)) args.push('-X', c.method);
-  if (/[[\]{}]/.test(url)) args.push('--globoff');
-  args.push(shellQuote(url));
-  for (const [name, value] of resendHeaders(c.headers)) args.push('-H', shellQuote(`${name}: ${value}`));
+  // One option per line, with its value.
+  let first = 'curl';
+  if (c.method === 'HEAD') first += ' --head';
+  else if (!(c.method === 'GET' && c.size === 0)) first += ` -X ${c.method}`;
+  if (/[[\]{}]/.test(url)) first += ' --globoff';
+  const lines = [`${first} ${shellQuote(url)}`];
+  for (const [name, value] of resendHeaders(c.headers)) lines.push(`-H ${shellQuote(`${name}: ${value}`)}`);
   let prefix = '';
   if (c.size > 0) {
     if (c.body_encoding === 'utf8') {
-      args.push('--data-binary', shellQuote(c.body));
+      lines.push(`--data-binary ${shellQuote(c.body)}`);
     } else {
       // Binary bodies cannot sit in a shell argument: decode them into curl's stdin.
       prefix = `printf %s ${shellQuote(c.body)} | base64 --decode | `;
-      args.push('--data-binary', '@-');
+      lines.push('--data-binary @-');
     }
   }
-  return `${prefix}curl ${args.join(' \\\n  ')}\n`;
+  return `${prefix}${lines.join(' \\\n  ')}\n`;
 }
 
 function cookiesOf(pairs: [string, string][]): { name: string; value: string }[] {
