@@ -1,0 +1,312 @@
+/**
+ * The OpenCity drop-in ingest, driven the way a core drives it: real HTTP on 127.0.0.1, bodies
+ * from test/fixtures/opencity (entity JSON + tenant_id, event_id, event_created_at,
+ * event_version, app_version), sent with only Content-Type: application/json. Logs are captured
+ * at debug level to prove the token never reaches them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createLogger } from '../src/logger.js';
+import type { StartOptions } from '../src/server.js';
+import { createTenant, startReceiver, startTestServer, type Client, type Receiver, type TestServer } from './harness.js';
+
+type Body = Record<string, any>;
+
+const fixture = (name: string): Body =>
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/opencity/${name}.json`, import.meta.url), 'utf8'));
+
+const CORE_TENANT = 'c3d2e1f0-1111-4a2b-9c3d-4e5f6a7b8c9d';
+const SERVICE_ID = '7e6d5c4b-2222-4b3c-8d4e-5f6a7b8c9d0e';
+const APP_ID = '5a0e3b2c-8f41-4c8e-9a57-2f1d7c3e9b10';
+const ENVELOPE = ['tenant_id', 'event_id', 'event_created_at', 'event_version', 'app_version'];
+
+/** The entity the core published, without its envelope keys. */
+const entityOf = (body: Body): Body => Object.fromEntries(Object.entries(body).filter(([k]) => !ENVELOPE.includes(k)));
+
+/** Version 1 of the fixtures' form data: the same values under flat dot-separated keys. */
+const FLAT_DATA = {
+  'applicant.data.completename.data.name': 'Mario',
+  'applicant.data.completename.data.surname': 'Rossi',
+  'applicant.data.fiscal_code.data.fiscal_code': 'RSSMRA80A01L378Y',
+  'applicant.data.email_address': 'mario.rossi@example.org',
+  'child.data.name': 'Giulia',
+  nursery: 'Asilo nido Il Girasole',
+};
+
+interface Setup {
+  server: TestServer;
+  logs: string[];
+  tenant: { id: string; key: string; client: Client };
+  token: string;
+  /** POSTs a body to `/ingest/opencity/<token>/<topic>` as the core does: no auth header. */
+  send(topic: string, body: unknown, token?: string): Promise<{ status: number; body: any; text: string; contentType: string | null }>;
+  countEvents(tenantId?: string): Promise<number>;
+}
+
+async function setup(env: Record<string, string> = {}, extend?: StartOptions['extend']): Promise<Setup> {
+  const logs: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => { logs.push(line); } });
+  const server = await startTestServer(env, { logger, extend });
+  const tenant = await createTenant(server, 'Comune di Bugliano');
+  const patched = await server.adminApi.patch(`/api/tenants/${tenant.id}`, { external_id: CORE_TENANT });
+  assert.equal(patched.status, 200, patched.text);
+  const created = await tenant.client.post('/api/ingest-tokens', { name: 'core bugliano' });
+  assert.equal(created.status, 201, created.text);
+  return {
+    server, logs, tenant, token: created.body.token,
+    async send(topic, body, token = created.body.token) {
+      const r = await server.api.post(`/ingest/opencity/${token}/${topic}`, body);
+      return { status: r.status, body: r.body, text: r.text, contentType: r.headers.get('content-type') };
+    },
+    async countEvents(tenantId = tenant.id) {
+      return (await server.store.listEvents(tenantId, {}, { limit: 500 })).items.length;
+    },
+  };
+}
+
+const SEQUENCE = [
+  'application-1000-draft', 'application-2000-submitted', 'application-3000-registered',
+  'application-4000-taken-in-charge', 'application-7000-accepted',
+];
+
+test('a pratica replayed as the core sends it becomes created and status_changed events, and the projection shows what the core sent', async () => {
+  const s = await setup();
+  const receivers: Receiver[] = [];
+  try {
+    assert.equal((await s.send('services', fixture('service'))).status, 201);
+    const hooks: Record<string, string> = {};
+    for (const [name, extra] of [['all-v1', { version: 1 }], ['all-v2', { version: 2 }], ['taken-in-charge', { version: 2, trigger: 4000 }]] as const) {
+      const r = await startReceiver();
+      receivers.push(r);
+      const w = await s.tenant.client.post('/api/webhooks', { title: name, endpoint: r.url, filters: [SERVICE_ID], ...extra });
+      assert.equal(w.status, 201, w.text);
+      hooks[name] = w.body.id;
+    }
+
+    const answers: number[] = [];
+    for (const name of SEQUENCE.slice(0, 3)) answers.push((await s.send('applications', fixture(name))).status);
+    // The core timed out on the 3000 snapshot and sends it again: same event_id.
+    const repeat = await s.send('applications', fixture('application-3000-registered'));
+    assert.equal(repeat.status, 200, repeat.text);
+    assert.deepEqual(repeat.body, { result: 'duplicate', event_id: fixture('application-3000-registered').event_id, type: 'application.status_changed' });
+    for (const name of SEQUENCE.slice(3)) answers.push((await s.send('applications', fixture(name))).status);
+    // An edit made while in 4000, retried by the core only after the acceptance got through.
+    const late = await s.send('applications', fixture('application-4000-late-update'));
+    answers.push(late.status);
+    assert.deepEqual(answers, [201, 201, 201, 201, 201, 201]);
+    assert.equal(late.body.type, 'ingest.outdated_snapshot');
+
+    const events = (await s.tenant.client.get(`/api/events?subject=${APP_ID}`)).body.items;
+    assert.deepEqual(events.map((e: any) => [e.type, e.data.from ?? null, e.data.to ?? null]), [
+      ['application.created', null, null],
+      ['application.status_changed', 1000, 2000],
+      ['application.status_changed', 2000, 3000],
+      ['application.status_changed', 3000, 4000],
+      ['application.status_changed', 4000, 7000],
+      ['ingest.outdated_snapshot', null, null],
+    ]);
+    assert.deepEqual(events.map((e: any) => e.event_id), [...SEQUENCE, 'application-4000-late-update'].map((n) => fixture(n).event_id));
+    assert.ok(events.every((e: any) => e.event_version === 2 && e.app_id === 'opencity:2.15.0'));
+    assert.equal(events[5].data.application.status, 4000, 'the late snapshot is kept as the core sent it');
+    assert.equal(await s.countEvents(), 7, 'one service event, six application events, nothing for the repeat');
+
+    // Projection: the accepted pratica exactly as the core sent it, not moved back by the late 4000.
+    const accepted = entityOf(fixture('application-7000-accepted'));
+    const v2 = await s.tenant.client.get(`/api/applications/${APP_ID}?version=2`);
+    assert.deepEqual(v2.body, accepted);
+    const v1 = await s.tenant.client.get(`/api/applications/${APP_ID}`);
+    assert.deepEqual(v1.body, { ...accepted, data: FLAT_DATA });
+    const history = (await s.tenant.client.get(`/api/applications/${APP_ID}/history`)).body.items;
+    assert.deepEqual(history.map((h: any) => h.to), [1000, 2000, 3000, 4000, 7000]);
+    const replayed = await s.server.store.replayApplication(s.tenant.id, APP_ID);
+    assert.equal(replayed?.status, 7000, 'the log alone rebuilds the same projection');
+
+    const service = await s.tenant.client.get(`/api/services/${SERVICE_ID}`);
+    assert.equal(service.status, 200);
+    assert.deepEqual([service.body.name, service.body.slug, service.body.status], ["Iscrizione all'asilo nido", 'iscrizione-asilo-nido', 'active']);
+
+    // Outbox: a delivery per status the pratica entered, none for the repeat or the late snapshot;
+    // each body frozen as the platform's webhook sends it at the webhook's version.
+    const bodiesOf = async (hook: string) =>
+      (await s.server.store.listDeliveries(s.tenant.id, { webhook_id: hook }, { limit: 50 })).items
+        .sort((a, b) => a.seq - b.seq).map((d) => JSON.parse(d.body));
+    for (const [hook, version] of [['all-v1', 1], ['all-v2', 2]] as const) {
+      const bodies = await bodiesOf(hooks[hook]);
+      assert.deepEqual(bodies.map((b) => b.status), [1000, 2000, 3000, 4000, 7000], hook);
+      bodies.forEach((b, i) => {
+        const sent = fixture(SEQUENCE[i]);
+        const { event_version, ...rest } = b;
+        assert.deepEqual(rest, {
+          ...entityOf(sent), ...(version === 1 ? { data: FLAT_DATA } : {}),
+          event_id: sent.event_id, event_created_at: sent.event_created_at, app_version: '2.15.0',
+        }, `${hook} body ${i}`);
+        // The event's version (as the core sent it) or the webhook's: either is the platform's reading.
+        assert.ok([sent.event_version, version].includes(event_version), `${hook} event_version ${event_version}`);
+      });
+    }
+    assert.deepEqual((await bodiesOf(hooks['taken-in-charge'])).map((b) => b.status), [4000], 'the late 4000 does not fire a 4000 trigger again');
+
+    const text = s.logs.join('');
+    assert.ok(!text.includes(s.token), 'the ingest token appears in no log line');
+    assert.ok(text.includes(`/ingest/opencity/${s.token.slice(0, 9)}…/applications`), 'request lines show the masked URL');
+  } finally {
+    for (const r of receivers) await r.close();
+    await s.server.close();
+  }
+});
+
+test('refused: bad or revoked token 401, unknown topic 404, foreign tenant_id 403, bad body 400; nothing written', async () => {
+  const s = await setup();
+  try {
+    const draft = fixture('application-1000-draft');
+    const problem = async (topic: string, body: unknown, token?: string) => {
+      const r = await s.send(topic, body, token);
+      assert.equal(r.contentType?.split(';')[0], 'application/problem+json', r.text);
+      return [r.status, r.body.field ?? null];
+    };
+    assert.deepEqual(await problem('applications', draft, `ingt_${'A'.repeat(32)}`), [401, 'token']);
+    assert.deepEqual(await problem('applications', draft, 'x'), [401, 'token']);
+    assert.deepEqual(await problem('pratiche', draft), [404, 'topic']);
+    assert.deepEqual(await problem('applications', { ...draft, tenant_id: 'another-instance' }), [403, 'tenant_id']);
+    assert.deepEqual(await problem('applications', { ...draft, tenant_id: undefined }), [400, 'tenant_id']);
+    assert.deepEqual(await problem('applications', { ...draft, event_id: undefined }), [400, 'event_id']);
+    assert.deepEqual(await problem('applications', { ...draft, event_created_at: 'yesterday' }), [400, 'event_created_at']);
+    assert.deepEqual(await problem('applications', { ...draft, service_id: null }), [400, 'service_id']);
+    assert.deepEqual(await problem('applications', { ...draft, status: 'draft' }), [400, 'status']);
+    assert.deepEqual(await problem('services', { ...fixture('service'), name: '' }), [400, 'name']);
+    assert.deepEqual(await problem('meetings', { ...fixture('meeting-requested'), id: null }), [400, 'id']);
+    assert.deepEqual(await problem('applications', [draft]), [400, 'body']);
+    const malformed = await s.server.api.request('POST', `/ingest/opencity/${s.token}/applications`, '{"id": "5a0e3b2c",', { 'content-type': 'application/json' });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.type, 'urn:messo:problem:malformed_json');
+
+    // Another tenant's token cannot post for this one (its tenant has no such external_id).
+    const other = await createTenant(s.server, 'Comune di Altrove');
+    const otherToken = (await other.client.post('/api/ingest-tokens', {})).body.token;
+    assert.deepEqual(await problem('applications', draft, otherToken), [403, 'tenant_id']);
+
+    // Revoked: refused from the next request on.
+    const spare = (await s.tenant.client.post('/api/ingest-tokens', { name: 'spare' })).body;
+    const revoked = await s.tenant.client.delete(`/api/ingest-tokens/${spare.id}`);
+    assert.equal(revoked.status, 200);
+    assert.ok(revoked.body.revoked_at);
+    assert.deepEqual(await problem('applications', draft, spare.token), [401, 'token']);
+
+    assert.equal(await s.countEvents(), 0);
+    assert.equal(await s.countEvents(other.id), 0);
+    assert.equal((await s.tenant.client.get(`/api/applications/${APP_ID}`)).status, 404);
+
+    // The core is then fixed and the same body goes through.
+    assert.equal((await s.send('applications', draft)).status, 201);
+    assert.equal(await s.countEvents(), 1);
+
+    const text = s.logs.join('');
+    for (const secret of [s.token, spare.token, otherToken]) assert.ok(!text.includes(secret), 'no token in any log line');
+    assert.ok(text.includes('request refused'), 'refusals were logged (without the token)');
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('an unsupported event_version is skipped quietly: 2xx, a debug line, nothing written', async () => {
+  const s = await setup();
+  try {
+    const future = { ...fixture('application-1000-draft'), event_version: 3, event_id: '9f000000-0000-4000-8000-000000000003', data: 'a shape from the future' };
+    const r = await s.send('applications', future);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { result: 'skipped', event_id: future.event_id, type: null });
+    assert.equal(await s.countEvents(), 0);
+    const line = s.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'opencity ingest: unsupported event_version skipped');
+    assert.equal(line?.level, 20, 'logged at debug');
+    assert.equal(line?.event_version, 3);
+    // Version 1 (flat data keys) is understood.
+    const v1 = { ...fixture('application-1000-draft'), event_version: 1, data: FLAT_DATA };
+    assert.equal((await s.send('applications', v1)).status, 201);
+    assert.deepEqual((await s.tenant.client.get(`/api/applications/${APP_ID}?version=2`)).body.data, fixture('application-1000-draft').data);
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('meetings and calendars become meeting.* / calendar.* events that webhooks can subscribe to', async () => {
+  const s = await setup();
+  const r = await startReceiver();
+  try {
+    const hook = await s.tenant.client.post('/api/webhooks', { title: 'agenda', endpoint: r.url, events: ['meeting.*', 'calendar.*'], version: 2 });
+    assert.equal(hook.status, 201, hook.text);
+    // tenant_id may also be messo's own tenant id.
+    assert.equal((await s.send('calendars', { ...fixture('calendar'), tenant_id: s.tenant.id })).status, 201);
+    assert.equal((await s.send('meetings', fixture('meeting-requested'))).status, 201);
+    assert.equal((await s.send('meetings', fixture('meeting-approved'))).status, 201);
+    // The request, retried late, is older than the approval: recorded, not delivered as news.
+    const late = { ...fixture('meeting-requested'), event_id: '0ee00000-0000-4000-8000-00000000000f' };
+    assert.equal((await s.send('meetings', late)).body.type, 'ingest.outdated_snapshot');
+
+    const types = (await s.tenant.client.get('/api/events')).body.items.map((e: any) => e.type);
+    assert.deepEqual(types, ['calendar.created', 'meeting.created', 'meeting.updated', 'ingest.outdated_snapshot']);
+    const bodies = (await s.server.store.listDeliveries(s.tenant.id, { webhook_id: hook.body.id }, { limit: 50 })).items
+      .sort((a, b) => a.seq - b.seq).map((d) => JSON.parse(d.body));
+    assert.equal(bodies.length, 3);
+    const approved = fixture('meeting-approved');
+    assert.deepEqual(bodies[2], { ...entityOf(approved), event_id: approved.event_id, event_created_at: approved.event_created_at, event_version: 2, app_version: '2.15.0' });
+  } finally {
+    await r.close();
+    await s.server.close();
+  }
+});
+
+test('a service snapshot older than the last applied one does not move the service back', async () => {
+  const s = await setup();
+  try {
+    const renamed = { ...fixture('service'), name: 'Iscrizione nidi comunali', event_id: '0b1c2d3e-0001-4f00-8a00-000000000002', event_created_at: '2025-11-10T08:00:00+01:00' };
+    assert.equal((await s.send('services', renamed)).body.type, 'service.created');
+    assert.equal((await s.send('services', fixture('service'))).body.type, 'ingest.outdated_snapshot');
+    const suspended = { ...renamed, status: 2, event_id: '0b1c2d3e-0001-4f00-8a00-000000000003', event_created_at: '2025-11-11T08:00:00+01:00' };
+    assert.equal((await s.send('services', suspended)).body.type, 'service.updated');
+    const service = (await s.tenant.client.get(`/api/services/${SERVICE_ID}`)).body;
+    assert.deepEqual([service.name, service.status], ['Iscrizione nidi comunali', 'suspended']);
+  } finally {
+    await s.server.close();
+  }
+});
+
+test('ingest tokens: shown once, stored as a hash and a prefix, listed and revoked per tenant', async () => {
+  const s = await setup();
+  try {
+    assert.match(s.token, /^ingt_[A-Za-z0-9_-]{32}$/);
+    const created = await s.tenant.client.post('/api/ingest-tokens', {});
+    assert.equal(created.body.kafka_url, `${s.server.config.publicUrl}/ingest/opencity/${created.body.token}`);
+    assert.equal(created.body.name, 'opencity');
+
+    const list = await s.tenant.client.get('/api/ingest-tokens');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.items.map((t: any) => [t.name, t.prefix]), [['core bugliano', s.token.slice(0, 9)], ['opencity', created.body.token.slice(0, 9)]]);
+    assert.ok(!list.text.includes(s.token) && !list.text.includes(created.body.token), 'a listing never shows a token');
+
+    const db = new Database(join(s.server.dir, 'messo.db'), { readonly: true });
+    const rows = db.prepare('SELECT * FROM ingest_tokens ORDER BY seq').all() as Record<string, unknown>[];
+    db.close();
+    assert.equal(rows[0].hash, createHash('sha256').update(s.token).digest('hex'));
+    assert.ok(!JSON.stringify(rows).includes(s.token), 'the database holds no token');
+
+    // The admin acts for a tenant with X-Tenant-Id; another tenant sees and revokes nothing of it.
+    const asAdmin = await s.server.adminApi.get('/api/ingest-tokens', { 'x-tenant-id': s.tenant.id });
+    assert.equal(asAdmin.body.items.length, 2);
+    assert.equal((await s.server.adminApi.get('/api/ingest-tokens')).status, 403);
+    const other = await createTenant(s.server, 'Comune di Altrove');
+    assert.deepEqual((await other.client.get('/api/ingest-tokens')).body.items, []);
+    assert.equal((await other.client.delete(`/api/ingest-tokens/${created.body.id}`)).status, 404);
+    assert.equal((await s.server.api.get('/api/ingest-tokens')).status, 401);
+    assert.equal((await s.tenant.client.post('/api/ingest-tokens', { name: '' })).body.field, 'name');
+
+    assert.equal((await s.send('calendars', fixture('calendar'), created.body.token)).status, 201);
+    const used = (await s.tenant.client.get('/api/ingest-tokens')).body.items[1];
+    assert.ok(used.last_used_at, 'use is recorded');
+  } finally {
+    await s.server.close();
+  }
+});
