@@ -8,6 +8,7 @@ import { createLogger } from '../logger.js';
 import { openStore } from '../store/index.js';
 import { resolveAdminToken, startServer, stopOnSignals } from '../server.js';
 import { registerAdminCommands } from './admin.js';
+import { registerInspectorCommands } from './inspector.js';
 import { startWorker } from '../worker.js';
 
 export function config(): Config {
@@ -62,6 +63,7 @@ export function buildCli(): Command {
     });
 
   registerAdminCommands(program);
+  registerInspectorCommands(program);
   return program;
 }
 
