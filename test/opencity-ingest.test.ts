@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createLogger } from '../src/logger.js';
 import type { StartOptions } from '../src/server.js';
-import { createTenant, startReceiver, startTestServer, type Client, type Receiver, type TestServer } from './harness.js';
+import { createTenant, startReceiver, startTestServer, waitUntil, type Client, type Receiver, type TestServer } from './harness.js';
+import { pgAdmin } from './pg.js';
 
 type Body = Record<string, any>;
 
@@ -73,8 +73,23 @@ const SEQUENCE = [
   'application-4000-taken-in-charge', 'application-7000-accepted',
 ];
 
-test('a pratica replayed as the core sends it becomes created and status_changed events, and the projection shows what the core sent', async () => {
-  const s = await setup();
+/** The ingest_tokens rows as stored, read around the store (SQLite file or PostgreSQL schema). */
+async function rawTokenRows(server: TestServer): Promise<Record<string, unknown>[]> {
+  const url = server.config.databaseUrl;
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true });
+    try {
+      return db.prepare('SELECT * FROM ingest_tokens ORDER BY seq').all() as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
+  }
+  const schema = new URL(url).searchParams.get('schema') ?? 'public';
+  return pgAdmin(async (c) => (await c.query(`SELECT * FROM "${schema}".ingest_tokens ORDER BY seq`)).rows);
+}
+
+test('a pratica replayed as the core sends it becomes events, a projection that shows what the core sent, and delivered webhooks', async () => {
+  const s = await setup({ MESSO_DISPATCHER: 'true' });
   const receivers: Receiver[] = [];
   try {
     assert.equal((await s.send('services', fixture('service'))).status, 201);
@@ -149,6 +164,17 @@ test('a pratica replayed as the core sends it becomes created and status_changed
       });
     }
     assert.deepEqual((await bodiesOf(hooks['taken-in-charge'])).map((b) => b.status), [4000], 'the late 4000 does not fire a 4000 trigger again');
+
+    // End to end: the dispatcher sends exactly those bodies, signed, to the receivers.
+    await waitUntil(async () => (await s.server.store.listDeliveries(s.tenant.id, {}, { limit: 50 })).items.every((d) => d.status === 'succeeded'),
+      10_000, 'every delivery succeeded');
+    const [v1Receiver, v2Receiver, triggerReceiver] = receivers;
+    for (const [r, hook] of [[v1Receiver, 'all-v1'], [v2Receiver, 'all-v2'], [triggerReceiver, 'taken-in-charge']] as const) {
+      const frozen = await bodiesOf(hooks[hook]);
+      const received = r.requests.map((q) => JSON.parse(q.body)).sort((a, b) => a.status - b.status);
+      assert.deepEqual(received, frozen, `${hook}: what was sent is what was frozen`);
+      assert.ok(r.requests.every((q) => q.headers['webhook-signature'] && q.headers['content-type']?.startsWith('application/json')));
+    }
 
     const text = s.logs.join('');
     assert.ok(!text.includes(s.token), 'the ingest token appears in no log line');
@@ -287,9 +313,7 @@ test('ingest tokens: shown once, stored as a hash and a prefix, listed and revok
     assert.deepEqual(list.body.items.map((t: any) => [t.name, t.prefix]), [['core bugliano', s.token.slice(0, 9)], ['opencity', created.body.token.slice(0, 9)]]);
     assert.ok(!list.text.includes(s.token) && !list.text.includes(created.body.token), 'a listing never shows a token');
 
-    const db = new Database(join(s.server.dir, 'messo.db'), { readonly: true });
-    const rows = db.prepare('SELECT * FROM ingest_tokens ORDER BY seq').all() as Record<string, unknown>[];
-    db.close();
+    const rows = await rawTokenRows(s.server);
     assert.equal(rows[0].hash, createHash('sha256').update(s.token).digest('hex'));
     assert.ok(!JSON.stringify(rows).includes(s.token), 'the database holds no token');
 
