@@ -1,19 +1,21 @@
 /**
  * The dispatcher: claims due deliveries in batches, sends them, records every attempt.
  *
- * States: idle → running → stopping → stopped. While running, the loop claims up to the free
- * capacity, launches each send without waiting for it, and sleeps when nothing is due; new
- * events (wake()), finished attempts and a poll timer end the sleep early. Attempt results are
- * buffered and written in one transaction per flush (a few ms), which is what keeps the store
- * from becoming the bottleneck. stop() is idempotent: it stops claiming, lets in-flight sends
- * finish for a grace period, aborts the rest and gives their claims back.
+ * States: idle → running → stopping → stopped. While running, the loop claims work into
+ * per-endpoint local queues and sleeps when nothing is due; new events (wake()), endpoints whose
+ * queue runs low, flushed results and a poll timer end the sleep early. Each endpoint (receiver
+ * origin) is owned by one dispatcher at a time (see delivery-store.ts), so its queue can hold a
+ * few rounds of deliveries ahead while at most `limit` requests are in flight: the connection
+ * never waits for the database. Results are buffered and written in one transaction per flush.
+ * A heartbeat renews leases and endpoint ownership. stop() is idempotent: it gives back what is
+ * queued, lets sends in flight finish for a grace period, aborts and releases the rest.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { AttemptOutcome, ClaimedDelivery } from '../store/delivery-store.js';
 import type { Store } from '../store/store.js';
-import { buildRequest, decide } from './attempt.js';
+import { buildRequest, decide, SLOW_DOWN_CODES } from './attempt.js';
 import type { DeliveryClient } from './client.js';
 import type { DeliveryMetrics } from './metrics.js';
 
@@ -25,18 +27,29 @@ export interface DispatcherOptions {
   config: Config;
   log: Logger;
   metrics?: DeliveryMetrics;
-  /** Sends in flight in this process at most. */
-  maxInflight?: number;
+  /** Deliveries held by this process (queued + in flight) at most. */
+  maxLocal?: number;
   batchSize?: number;
+  /** Rounds of `limit` requests an endpoint's queue may hold ahead. */
+  prefetchRounds?: number;
   /** Longest sleep when idle: retries that come due are found at least this often. */
   pollMs?: number;
   random?: () => number;
 }
 
+interface EndpointQueue {
+  key: string;
+  queue: ClaimedDelivery[];
+  active: number;
+  limit: number;
+}
+
 export class Dispatcher {
   readonly owner = `wrk_${randomBytes(6).toString('hex')}`;
   state: DispatcherState = 'idle';
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly endpoints = new Map<string, EndpointQueue>();
+  private readonly controllers = new Map<string, AbortController>();
+  private local = 0;
   private readonly buffer: AttemptOutcome[] = [];
   private readonly toRelease: string[] = [];
   private flushing: Promise<void> = Promise.resolve();
@@ -46,17 +59,21 @@ export class Dispatcher {
   private loopDone: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | null = null;
   private lastReap = 0;
-  private readonly maxInflight: number;
+  private lastBeat = 0;
+  /** A finished attempt may have unblocked more work (a retry, an ordered chain, a release). */
+  private unblocked = false;
+  private readonly maxLocal: number;
   private readonly batchSize: number;
+  private readonly prefetchRounds: number;
   private readonly pollMs: number;
   private readonly leaseMs: number;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.maxInflight = o.maxInflight ?? 256;
-    this.batchSize = o.batchSize ?? 100;
+    this.maxLocal = o.maxLocal ?? 2000;
+    this.batchSize = o.batchSize ?? 200;
+    this.prefetchRounds = o.prefetchRounds ?? 10;
     this.pollMs = o.pollMs ?? 1000;
-    // A lease outlives the longest attempt (connect + total timeout) twice over, so only a dead
-    // worker lets it run out; then another worker takes the delivery over.
+    // Renewed by heartbeat while this process lives; runs out only when it died.
     this.leaseMs = 2 * (o.config.requestTimeoutMs + o.config.connectTimeoutMs) + 2000;
   }
 
@@ -91,26 +108,37 @@ export class Dispatcher {
     });
   }
 
+  private cap(ep: EndpointQueue): number {
+    return ep.limit * this.prefetchRounds;
+  }
+
   private async loop(): Promise<void> {
     const { store, config, log } = this.o;
     while (this.state === 'running') {
       try {
         const now = Date.now();
+        if (now - this.lastBeat > this.leaseMs / 4) {
+          this.lastBeat = now;
+          const active = [...this.endpoints.values()].filter((e) => e.queue.length + e.active > 0).map((e) => e.key);
+          await store.renewLeases(this.owner, now + this.leaseMs, active);
+        }
         if (now - this.lastReap > Math.min(5000, this.leaseMs / 2)) {
           this.lastReap = now;
           const n = await store.releaseExpiredLeases(now, config.retrySchedule.length);
           if (n > 0) log.warn({ deliveries: n }, 'took over deliveries whose worker stopped mid-attempt');
         }
-        const capacity = this.maxInflight - this.inflight.size;
-        if (capacity <= 0) {
+        const room = this.maxLocal - this.local;
+        if (room <= 0) {
           await this.sleep(this.pollMs);
           continue;
         }
-        const limit = Math.min(this.batchSize, capacity);
+        const limit = Math.min(this.batchSize, room);
+        const full = [...this.endpoints.values()].filter((e) => e.queue.length + e.active >= this.cap(e)).map((e) => e.key);
         const claims = await store.claimDeliveries({
-          owner: this.owner, limit, now, leaseMs: this.leaseMs, defaultConcurrency: config.endpointConcurrency,
+          owner: this.owner, limit, now, leaseMs: this.leaseMs, skipEndpoints: full,
+          perEndpoint: config.endpointConcurrency * this.prefetchRounds,
         });
-        for (const c of claims) this.launch(c);
+        for (const c of claims) this.enqueue(c);
         if (claims.length < limit) {
           // Sleep until the next retry comes due (or a wake-up), so short schedules stay exact.
           const next = await store.nextDueAt(Date.now());
@@ -124,39 +152,75 @@ export class Dispatcher {
     }
   }
 
-  private launch(claim: ClaimedDelivery): void {
-    const controller = new AbortController();
-    const id = claim.delivery.id;
-    this.inflight.set(id, controller);
-    this.attempt(claim, controller.signal)
-      .catch((err) => {
-        this.o.log.error({ err, delivery: id }, 'attempt failed unexpectedly; releasing the delivery');
-        this.toRelease.push(id);
-        this.scheduleFlush();
-      })
-      .finally(() => {
-        this.inflight.delete(id);
-        this.wake();
-      });
+  private enqueue(claim: ClaimedDelivery): void {
+    const key = claim.delivery.endpoint_key;
+    const limit = claim.webhook.max_concurrency ?? this.o.config.endpointConcurrency;
+    let ep = this.endpoints.get(key);
+    if (!ep) {
+      ep = { key, queue: [], active: 0, limit };
+      this.endpoints.set(key, ep);
+    }
+    ep.limit = Math.min(ep.limit, limit);
+    ep.queue.push(claim);
+    this.local++;
+    this.pump(ep);
   }
 
-  private async attempt(claim: ClaimedDelivery, signal: AbortSignal): Promise<void> {
+  /** Starts queued sends while the endpoint has free slots. */
+  private pump(ep: EndpointQueue): void {
+    while (ep.active < ep.limit && ep.queue.length > 0 && this.state !== 'stopped') {
+      const claim = ep.queue.shift()!;
+      ep.active++;
+      const controller = new AbortController();
+      this.controllers.set(claim.delivery.id, controller);
+      this.attempt(claim, ep, controller.signal)
+        .catch((err) => {
+          this.o.log.error({ err, delivery: claim.delivery.id }, 'attempt failed unexpectedly; releasing the delivery');
+          this.release([claim.delivery.id]);
+        })
+        .finally(() => {
+          this.controllers.delete(claim.delivery.id);
+          ep.active--;
+          this.local--;
+          if (ep.queue.length === 0 && ep.active === 0) {
+            this.endpoints.delete(ep.key);
+          } else {
+            this.pump(ep);
+          }
+          // Refill before the queue runs dry, so the endpoint never idles waiting for a claim.
+          if (ep.queue.length <= this.cap(ep) / 2) this.wake();
+        });
+    }
+  }
+
+  private release(ids: string[]): void {
+    this.toRelease.push(...ids);
+    this.scheduleFlush();
+  }
+
+  /** Gives back what is queued (not started) for an endpoint, or for one webhook of it. */
+  private dropQueued(ep: EndpointQueue, webhookId?: string): void {
+    const keep: ClaimedDelivery[] = [];
+    const drop: string[] = [];
+    for (const c of ep.queue) (webhookId && c.webhook.id !== webhookId ? keep : drop).push(c.delivery.id as never);
+    ep.queue = keep;
+    this.local -= drop.length;
+    this.release(drop);
+  }
+
+  private async attempt(claim: ClaimedDelivery, ep: EndpointQueue, signal: AbortSignal): Promise<void> {
     const wait = claim.notBefore - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    if (signal.aborted) {
-      this.toRelease.push(claim.delivery.id);
-      return this.scheduleFlush();
-    }
+    if (signal.aborted || this.state === 'stopped') return this.release([claim.delivery.id]);
     const startedAt = Date.now();
     const req = buildRequest(claim.delivery.id, claim.webhook, claim.delivery.body, claim.delivery.content_type, startedAt);
     const result = await this.o.client.send({ ...req, signal });
     if (result.kind === 'error' && result.errorClass === 'aborted' && this.state !== 'running') {
-      this.toRelease.push(claim.delivery.id);
-      return this.scheduleFlush();
+      return this.release([claim.delivery.id]);
     }
-    const slowdowns = result.kind === 'response' && !result.ok && [429, 502, 503, 504].includes(result.statusCode)
-      ? await this.o.store.endpointSlowdowns(claim.delivery.endpoint_key)
-      : 0;
+    if (claim.delivery.order_key !== null) this.unblocked = true;
+    const slow = result.kind === 'response' && SLOW_DOWN_CODES.has(result.statusCode);
+    const slowdowns = slow ? await this.o.store.endpointSlowdowns(claim.delivery.endpoint_key) : 0;
     const { outcome, disable } = decide(claim, result, req.url, {
       owner: this.owner, schedule: this.o.config.retrySchedule, startedAt, endpointSlowdowns: slowdowns, random: this.o.random,
     });
@@ -166,9 +230,12 @@ export class Dispatcher {
       m.attemptDuration.observe({ outcome: outcome.result === 'success' ? 'success' : 'failure' }, outcome.durationMs / 1000);
       if (outcome.result !== 'success') m.webhookFailures.inc({ webhook_id: outcome.webhookId });
     }
+    // The endpoint asked us to slow down: what is queued for it goes back until it recovers.
+    if (outcome.endpointBlockedUntil !== null) this.dropQueued(ep);
     this.buffer.push(outcome);
     this.scheduleFlush();
     if (disable) {
+      this.dropQueued(ep, claim.webhook.id);
       await this.flushNow();
       await this.o.store.setWebhookActive(claim.webhook.tenant_id, claim.webhook.id, false, disable);
       this.o.log.warn({ webhook: claim.webhook.id, reason: disable }, 'webhook disabled');
@@ -180,7 +247,7 @@ export class Dispatcher {
       void this.flushNow();
       return;
     }
-    this.flushTimer ??= setTimeout(() => void this.flushNow(), 2);
+    this.flushTimer ??= setTimeout(() => void this.flushNow(), 5);
   }
 
   /** Writes buffered outcomes (one transaction) and gives back released claims. */
@@ -199,28 +266,34 @@ export class Dispatcher {
           await store.completeAttempts(outcomes);
           break;
         } catch (err) {
-          // Never drop an outcome: the delivery would stay "sending" until its lease expires.
-          if (tries >= 20 || this.state === 'stopped') throw err;
+          // Never drop an outcome silently: retry while the store comes back; after that the
+          // lease runs out and the delivery is attempted again (at least once, never zero).
+          if (tries >= 20) throw err;
           log.error({ err, outcomes: outcomes.length }, 'could not record attempts; retrying');
           await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** tries, 2000)));
         }
       }
       if (release.length > 0) await store.releaseClaims(this.owner, release, Date.now());
+      // Plain successes change nothing another claim could use; anything else may have (a retry
+      // to schedule, an ordered chain moving on, claims given back): only then look again.
+      const unblocked = this.unblocked || release.length > 0 || outcomes.some((o) => o.result !== 'success');
+      this.unblocked = false;
       const failing = [...new Set(outcomes.filter((o) => o.result !== 'success').map((o) => o.webhookId))];
       if (failing.length > 0) {
         const window = config.autoDisableAfterSec * 1000;
         for (const w of await store.webhooksFailingSince(failing, Date.now() - window)) {
-          const reason = `no successful delivery for ${Math.round(config.autoDisableAfterSec / 3600)} h`;
+          const reason = `no successful delivery for ${formatWindow(config.autoDisableAfterSec)}`;
+          for (const ep of this.endpoints.values()) this.dropQueued(ep, w.id);
           await store.setWebhookActive(w.tenant_id, w.id, false, reason);
           log.warn({ webhook: w.id, reason }, 'webhook disabled after failing too long');
         }
       }
-      this.wake();
+      if (unblocked) this.wake();
     }).catch((err) => this.o.log.error({ err }, 'flush failed'));
     return this.flushing;
   }
 
-  /** Stops claiming, waits up to graceMs for sends in flight, aborts and releases the rest. */
+  /** Stops claiming, gives back what is queued, waits up to graceMs for sends in flight, aborts the rest. */
   stop(graceMs = 10_000): Promise<void> {
     this.stopping ??= (async () => {
       if (this.state === 'idle') {
@@ -230,13 +303,21 @@ export class Dispatcher {
       this.state = 'stopping';
       this.wake();
       await this.loopDone;
+      for (const ep of this.endpoints.values()) this.dropQueued(ep);
       const deadline = Date.now() + graceMs;
-      while (this.inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const c of this.inflight.values()) c.abort();
-      while (this.inflight.size > 0) await new Promise((r) => setTimeout(r, 10));
+      while (this.controllers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const c of this.controllers.values()) c.abort();
+      while (this.controllers.size > 0) await new Promise((r) => setTimeout(r, 10));
       await this.flushNow();
+      await this.o.store.renewLeases(this.owner, 0, []).catch(() => undefined);
       this.state = 'stopped';
     })();
     return this.stopping;
   }
+}
+
+function formatWindow(sec: number): string {
+  if (sec % 86400 === 0) return `${sec / 86400} d`;
+  if (sec % 3600 === 0) return `${sec / 3600} h`;
+  return `${sec} s`;
 }

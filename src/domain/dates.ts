@@ -14,8 +14,13 @@ const fmt = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 });
 
+// Intl is slow (≈20 µs a call) and the same second is formatted many times in a burst.
+let lastSec = NaN;
+let lastText = '';
+
 export function formatRome(ms: number): string {
   const secMs = Math.floor(ms / 1000) * 1000;
+  if (secMs === lastSec) return lastText;
   const parts: Record<string, string> = {};
   for (const p of fmt.formatToParts(new Date(secMs))) parts[p.type] = p.value;
   const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
@@ -23,7 +28,9 @@ export function formatRome(ms: number): string {
   const sign = offsetMin >= 0 ? '+' : '-';
   const abs = Math.abs(offsetMin);
   const off = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${off}`;
+  lastSec = secMs;
+  lastText = `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${off}`;
+  return lastText;
 }
 
 export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);

@@ -10,11 +10,14 @@
  *               resendable)
  *   cancelled — its webhook was deleted (terminal)
  *
- * Claiming happens in one transaction that also enforces, in SQL and so across processes:
- * per-endpoint concurrency (deliveries `sending` to the same origin), endpoint slow-down after
- * 429/502/503/504, per-webhook rate limits (a send slot per delivery), and per-application
- * ordering (only the oldest unfinished delivery of a (webhook, application) chain is eligible).
- * Attempts are counted at claim time, so a crash mid-send still counts as an attempt.
+ * Claiming happens in one transaction that also decides, in SQL and so across processes:
+ * endpoint ownership (an endpoint — a receiver origin — is served by one dispatcher at a time,
+ * which then enforces its concurrency limit exactly and can keep a few deliveries queued ahead
+ * so the connection never idles), endpoint slow-down after 429/502/503/504, per-webhook rate
+ * limits (a send slot per delivery), and per-application ordering (only the oldest unfinished
+ * delivery of a (webhook, application) chain is eligible). Attempts are counted at claim time,
+ * so a crash mid-send still counts as an attempt. A live dispatcher renews its leases and
+ * endpoint ownership by heartbeat; a dead one's run out and another dispatcher takes over.
  */
 import type { Db, SqlValue } from './db.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
@@ -25,8 +28,10 @@ export interface ClaimOptions {
   limit: number;
   now: number;
   leaseMs: number;
-  /** Concurrent requests per endpoint when the webhook sets none. */
-  defaultConcurrency: number;
+  /** Endpoints this dispatcher has enough of queued already. */
+  skipEndpoints?: string[];
+  /** Most deliveries to take for one endpoint in this claim. */
+  perEndpoint?: number;
 }
 
 export interface ClaimedDelivery {
@@ -91,6 +96,11 @@ export interface DeliveryStore {
   completeAttempts(outcomes: AttemptOutcome[]): Promise<void>;
   /** How many slow-downs in a row an endpoint has had (for its back-off). */
   endpointSlowdowns(endpointKey: string): Promise<number>;
+  /**
+   * Heartbeat: extends the leases of this owner's claims and its ownership of the endpoints it
+   * still has work for; gives up ownership of the others.
+   */
+  renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void>;
   /** Gives claims back (shutdown): they become due again at once. */
   releaseClaims(owner: string, deliveryIds: string[], now: number): Promise<number>;
   /** Claims whose lease ran out (their worker died) become due again, or failed when out of attempts. */
@@ -120,22 +130,24 @@ export class SqlDeliveryStore implements DeliveryStore {
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>> {
     // Newest first: what an operator looking at deliveries wants to see.
     const before = decodeCursor(page.cursor);
-    const where = ['tenant_id = ?'];
+    const where = ['d.tenant_id = ?'];
     const params: SqlValue[] = [tenantId];
-    if (before !== null) { where.push('seq < ?'); params.push(before); }
-    if (filter.webhook_id) { where.push('webhook_id = ?'); params.push(filter.webhook_id); }
-    if (filter.event_id) { where.push('event_id = ?'); params.push(filter.event_id); }
-    if (filter.subject) { where.push('subject = ?'); params.push(filter.subject); }
-    if (filter.status) { where.push('status = ?'); params.push(filter.status); }
-    if (filter.since !== undefined) { where.push('created_at >= ?'); params.push(filter.since); }
-    if (filter.until !== undefined) { where.push('created_at < ?'); params.push(filter.until); }
+    if (before !== null) { where.push('d.seq < ?'); params.push(before); }
+    if (filter.webhook_id) { where.push('d.webhook_id = ?'); params.push(filter.webhook_id); }
+    if (filter.event_id) { where.push('d.event_id = ?'); params.push(filter.event_id); }
+    if (filter.subject) { where.push('d.subject = ?'); params.push(filter.subject); }
+    if (filter.status) { where.push('d.status = ?'); params.push(filter.status); }
+    if (filter.since !== undefined) { where.push('d.created_at >= ?'); params.push(filter.since); }
+    if (filter.until !== undefined) { where.push('d.created_at < ?'); params.push(filter.until); }
     params.push(page.limit + 1);
-    const rows = await this.db.query(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`, params);
+    const rows = await this.db.query(
+      `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE ${where.join(' AND ')} ORDER BY d.seq DESC LIMIT ?`, params,
+    );
     return toPage(rows.map(toDelivery), page.limit, (d) => d.seq);
   }
 
   async getDelivery(tenantId: string, id: string): Promise<Delivery | null> {
-    const rows = await this.db.query('SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+    const rows = await this.db.query(`SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.tenant_id = ? AND d.id = ?`, [tenantId, id]);
     return rows[0] ? toDelivery(rows[0]) : null;
   }
 
@@ -145,27 +157,15 @@ export class SqlDeliveryStore implements DeliveryStore {
   }
 
   async claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
-    const { now } = opts;
+    const { now, owner } = opts;
     return this.db.tx(async (t) => {
-      if (t.dialect === 'postgres') {
-        // One claimer at a time decides endpoint capacity, so limits hold across processes;
-        // the lock is held for the claim transaction only (a few ms).
-        await t.query('SELECT pg_advisory_xact_lock(724215)');
-      }
-      // Capacity in use per endpoint, and the limit each in-flight webhook allows.
-      const inflight = await t.query<{ endpoint_key: string; n: number; lim: number | null }>(
-        `SELECT d.endpoint_key, COUNT(*) AS n, MIN(w.max_concurrency) AS lim
-         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-         WHERE d.status = 'sending' GROUP BY d.endpoint_key`,
+      // Endpoints another live dispatcher serves, or that asked us to slow down.
+      const busy = await t.query<{ endpoint_key: string }>(
+        `SELECT endpoint_key FROM endpoints
+         WHERE (owner IS NOT NULL AND owner <> ? AND owner_until > ?) OR blocked_until > ?`,
+        [owner, now, now],
       );
-      const used = new Map<string, number>();
-      const excluded: string[] = [];
-      for (const r of inflight) {
-        used.set(r.endpoint_key, Number(r.n));
-        if (Number(r.n) >= Number(r.lim ?? opts.defaultConcurrency)) excluded.push(r.endpoint_key);
-      }
-      const blocked = await t.query<{ endpoint_key: string }>('SELECT endpoint_key FROM endpoints WHERE blocked_until > ?', [now]);
-      excluded.push(...blocked.map((b) => b.endpoint_key));
+      const excluded = [...new Set([...busy.map((r) => r.endpoint_key), ...(opts.skipEndpoints ?? [])])];
       const limited = await t.query<{ id: string }>('SELECT id FROM webhooks WHERE next_send_at > ?', [now + 1000]);
 
       const where = [`d.status = 'pending'`, 'd.next_attempt_at <= ?'];
@@ -176,12 +176,24 @@ export class SqlDeliveryStore implements DeliveryStore {
       where.push(`(d.order_key IS NULL OR NOT EXISTS (
         SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.order_key = d.order_key
           AND p.seq < d.seq AND p.status IN ('pending', 'sending')))`);
-      params.push(opts.limit * 2 + 10);
+      params.push(opts.limit);
       const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
       const candidates = (await t.query(
-        `SELECT d.* FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.next_attempt_at, d.seq LIMIT ?${lock}`, params,
+        `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE ${where.join(' AND ')} ORDER BY d.next_attempt_at, d.seq LIMIT ?${lock}`, params,
       )).map(toDelivery);
       if (candidates.length === 0) return [];
+
+      // Take ownership of the endpoints; one that another dispatcher took meanwhile is left alone.
+      const owned = new Set<string>();
+      for (const key of new Set(candidates.map((c) => c.endpoint_key))) {
+        const n = await t.execute(
+          `INSERT INTO endpoints (endpoint_key, owner, owner_until, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (endpoint_key) DO UPDATE SET owner = excluded.owner, owner_until = excluded.owner_until, updated_at = excluded.updated_at
+           WHERE endpoints.owner IS NULL OR endpoints.owner = excluded.owner OR endpoints.owner_until <= ?`,
+          [key, owner, now + opts.leaseMs, now, now],
+        );
+        if (n > 0) owned.add(key);
+      }
 
       const hookIds = [...new Set(candidates.map((c) => c.webhook_id))];
       const hooks = new Map((await t.query(`SELECT * FROM webhooks WHERE id IN (${placeholders(hookIds.length)})`, hookIds))
@@ -190,13 +202,14 @@ export class SqlDeliveryStore implements DeliveryStore {
       const claimed: ClaimedDelivery[] = [];
       const inactive: string[] = [];
       const slots = new Map<string, number>();
+      const perEndpoint = new Map<string, number>();
       for (const d of candidates) {
-        if (claimed.length >= opts.limit) break;
+        if (!owned.has(d.endpoint_key)) continue;
         const h = hooks.get(d.webhook_id);
         if (!h || !h.webhook.active) { inactive.push(d.id); continue; }
+        const n = perEndpoint.get(d.endpoint_key) ?? 0;
+        if (opts.perEndpoint !== undefined && n >= opts.perEndpoint) continue;
         const w = h.webhook;
-        const n = used.get(d.endpoint_key) ?? 0;
-        if (n >= (w.max_concurrency ?? opts.defaultConcurrency)) continue;
         let notBefore = now;
         if (w.rate_limit) {
           const slot = Math.max(now, slots.get(w.id) ?? h.nextSendAt ?? 0);
@@ -204,15 +217,16 @@ export class SqlDeliveryStore implements DeliveryStore {
           notBefore = slot;
           slots.set(w.id, slot + 1000 / w.rate_limit);
         }
-        used.set(d.endpoint_key, n + 1);
+        perEndpoint.set(d.endpoint_key, n + 1);
         claimed.push({ delivery: { ...d, status: 'sending', attempts: d.attempts + 1 }, webhook: w, notBefore });
       }
-      if (claimed.length > 0) {
-        const ids = claimed.map((c) => c.delivery.id);
+      const ids = claimed.map((c) => c.delivery.id);
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
         await t.execute(
           `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
-           WHERE id IN (${placeholders(ids.length)}) AND status = 'pending'`,
-          [opts.owner, now + opts.leaseMs, now, ...ids],
+           WHERE id IN (${placeholders(chunk.length)}) AND status = 'pending'`,
+          [owner, now + opts.leaseMs, now, ...chunk],
         );
       }
       for (const [id, next] of slots) await t.execute('UPDATE webhooks SET next_send_at = ? WHERE id = ?', [Math.round(next), id]);
@@ -228,9 +242,30 @@ export class SqlDeliveryStore implements DeliveryStore {
     });
   }
 
+  async renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void> {
+    await this.db.tx(async (t) => {
+      await t.execute(`UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'sending'`, [leaseUntil, owner]);
+      if (activeEndpoints.length > 0) {
+        await t.execute(
+          `UPDATE endpoints SET owner_until = ? WHERE owner = ? AND endpoint_key IN (${placeholders(activeEndpoints.length)})`,
+          [leaseUntil, owner, ...activeEndpoints],
+        );
+        await t.execute(
+          `UPDATE endpoints SET owner = NULL, owner_until = NULL WHERE owner = ? AND endpoint_key NOT IN (${placeholders(activeEndpoints.length)})`,
+          [owner, ...activeEndpoints],
+        );
+      } else {
+        await t.execute('UPDATE endpoints SET owner = NULL, owner_until = NULL WHERE owner = ?', [owner]);
+      }
+    });
+  }
+
   async completeAttempts(outcomes: AttemptOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     await this.db.tx(async (t) => {
+      // Per webhook and endpoint, the batch's outcomes are folded into one state write each.
+      const webhookOk = new Map<string, { ok: boolean; at: number }>();
+      const endpointOk = new Map<string, boolean>();
       for (const o of outcomes) {
         const end = o.startedAt + o.durationMs;
         const status = o.result === 'success' ? 'succeeded' : o.result === 'retry' ? 'pending' : 'failed';
@@ -252,13 +287,13 @@ export class SqlDeliveryStore implements DeliveryStore {
             o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
             o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null],
         );
-        if (o.result === 'success') {
-          await t.execute('UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL', [o.webhookId]);
-          await t.execute('UPDATE endpoints SET slowdowns = 0 WHERE endpoint_key = ? AND slowdowns > 0', [o.endpointKey]);
+        const prev = webhookOk.get(o.webhookId);
+        // A success anywhere in the batch ends the failing streak; otherwise the first failure starts it.
+        webhookOk.set(o.webhookId, prev?.ok || o.result === 'success' ? { ok: true, at: 0 } : { ok: false, at: prev?.at ?? o.startedAt });
+        if (o.endpointBlockedUntil === null) {
+          if (o.result === 'success') endpointOk.set(o.endpointKey, true);
         } else {
-          await t.execute('UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL', [o.startedAt, o.webhookId]);
-        }
-        if (o.endpointBlockedUntil !== null) {
+          endpointOk.delete(o.endpointKey);
           await t.execute(
             `INSERT INTO endpoints (endpoint_key, blocked_until, slowdowns, updated_at) VALUES (?, ?, 1, ?)
              ON CONFLICT (endpoint_key) DO UPDATE SET slowdowns = endpoints.slowdowns + 1, updated_at = excluded.updated_at,
@@ -266,6 +301,13 @@ export class SqlDeliveryStore implements DeliveryStore {
             [o.endpointKey, o.endpointBlockedUntil, end],
           );
         }
+      }
+      for (const [id, st] of webhookOk) {
+        if (st.ok) await t.execute('UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL', [id]);
+        else await t.execute('UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL', [st.at, id]);
+      }
+      for (const key of endpointOk.keys()) {
+        await t.execute('UPDATE endpoints SET slowdowns = 0 WHERE endpoint_key = ? AND slowdowns > 0', [key]);
       }
     });
   }

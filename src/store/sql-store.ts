@@ -265,16 +265,25 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   /** One delivery per matching webhook, body rendered now and frozen. */
   private async enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: number): Promise<number> {
     let n = 0;
+    const rendered = new Set<string>();
     for (const hook of hooks) {
       if (!matches(hook, ev)) continue;
-      const payload = renderPayload(ev, { format: hook.format, version: hook.version });
+      const payloadId = `${ev.event_id}:${hook.format}:${hook.version}`;
+      if (!rendered.has(payloadId)) {
+        const payload = renderPayload(ev, { format: hook.format, version: hook.version });
+        await t.execute(
+          'INSERT INTO payloads (id, body, content_type, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+          [payloadId, payload.body, payload.contentType, now],
+        );
+        rendered.add(payloadId);
+      }
       await t.execute(
         `INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, subject, order_key, endpoint_key,
-           status, body, content_type, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, 0, ?, ?, ?)`,
+           status, payload_id, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)`,
         [prefixedId('msg'), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
           hook.ordering === 'per_application' && ev.subject ? ev.subject : null, endpointKey(hook.endpoint),
-          payload.body, payload.contentType, now, now, now],
+          payloadId, now, now, now],
       );
       n++;
     }

@@ -21,6 +21,9 @@ export function openSqlite(path: string): Db {
   conn.pragma('busy_timeout = 10000');
   conn.pragma('foreign_keys = ON');
   const cache = new Map<string, Statement>();
+  const begin = conn.prepare('BEGIN IMMEDIATE');
+  const commit = conn.prepare('COMMIT');
+  const rollback = conn.prepare('ROLLBACK');
   let lock: Promise<void> = Promise.resolve();
   let inTx = false;
 
@@ -81,12 +84,12 @@ export function openSqlite(path: string): Db {
         try {
           // Inside the try: a BEGIN refused as busy (another process holds the file) must
           // still clear inTx, or every later plain statement would queue behind the lock.
-          conn.prepare('BEGIN IMMEDIATE').run();
+          begin.run();
           const result = await fn(direct);
-          conn.prepare('COMMIT').run();
+          commit.run();
           return result;
         } catch (err) {
-          if (conn.inTransaction) conn.prepare('ROLLBACK').run();
+          if (conn.inTransaction) rollback.run();
           throw err;
         } finally {
           inTx = false;

@@ -113,6 +113,16 @@ CREATE TABLE webhooks (
 );
 CREATE INDEX webhooks_tenant ON webhooks(tenant_id, seq);
 
+-- Rendered bodies live apart from the delivery rows: a delivery row is updated at every claim
+-- and attempt, and keeping kilobytes of body out of it keeps those writes small. Webhooks of
+-- one event with the same format and version share one payload.
+CREATE TABLE payloads (
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
 CREATE TABLE deliveries (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -124,8 +134,7 @@ CREATE TABLE deliveries (
   order_key TEXT,
   endpoint_key TEXT NOT NULL,
   status TEXT NOT NULL,
-  body TEXT NOT NULL,
-  content_type TEXT NOT NULL,
+  payload_id TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER,
   lease_until INTEGER,
@@ -173,6 +182,8 @@ CREATE TABLE endpoints (
   endpoint_key TEXT PRIMARY KEY,
   blocked_until INTEGER,
   slowdowns INTEGER NOT NULL DEFAULT 0,
+  owner TEXT,
+  owner_until INTEGER,
   updated_at INTEGER NOT NULL
 );
 
