@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { createTenant, startTestServer, waitUntil, type Client, type TestServer } from './harness.js';
-import { newBin, send } from './inspector-helpers.js';
+import { newBin, send, SseReader } from './inspector-helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -253,7 +253,11 @@ describe('who sees a bin', () => {
   test('anonymous bins: created and read without a key when the public inspector is on', async () => {
     const bin = await newBin(server.api, { name: 'try it' }, '/public/inspector');
     assert.equal(bin.anonymous, true);
+    const stream = await SseReader.open(`${server.config.publicUrl}/public/inspector/bins/${bin.id}/stream`);
+    assert.equal((await stream.next()).event, 'ready');
     assert.equal((await send(bin.url, { body: 'hello' })).status, 200);
+    assert.equal((await stream.requests(1))[0].capture.body, 'hello');
+    stream.close();
     const list = await server.api.get(`/public/inspector/bins/${bin.id}/requests`);
     assert.equal(list.status, 200);
     assert.equal(list.body.items[0].body, 'hello');

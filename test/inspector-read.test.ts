@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createTenant, startTestServer, type Client, type TestServer } from './harness.js';
+import { createTenant, startTestServer, waitUntil, type Client, type TestServer } from './harness.js';
 import { newBin, send, SseReader } from './inspector-helpers.js';
 
 let server: TestServer;
@@ -186,6 +186,24 @@ describe('live stream', () => {
     const [e] = await stream.requests(1, 3000);
     assert.equal(e.capture.id, 'req_from_elsewhere');
     stream.close();
+  });
+
+  test('live streams per bin are bounded: the one too many answers 429', async () => {
+    const bin = await newBin(api);
+    const url = `${server.config.publicUrl}/api/inspector/bins/${bin.id}/stream`;
+    const open = await Promise.all(Array.from({ length: 20 }, () => SseReader.open(url, auth())));
+    assert.ok(open.every((s) => s.status === 200));
+    const extra = await SseReader.open(url, auth());
+    assert.equal(extra.status, 429);
+    open[0].close();
+    await open[0].done;
+    // The server notices the closed connection; then there is room again.
+    let again: SseReader | null = null;
+    await waitUntil(async () => {
+      again = await SseReader.open(url, auth());
+      return again.status === 200;
+    }, 5000, 'room for one more stream');
+    for (const s of [...open, again!]) s.close();
   });
 
   test('server shutdown ends open streams instead of waiting for them', async () => {

@@ -17,7 +17,7 @@ import type { Bin, BinOwner, Capture } from '../store/inspector-store.js';
 import { curlCommand, harPieces, jsonPieces } from './export.js';
 import { replayRoute } from './replay.js';
 import { checkResponses, MAX_DELAY_MS, MAX_RULE_BODY_CHARS, MAX_STEPS } from './rules.js';
-import { streamCaptures } from './stream.js';
+import { MAX_STREAMS_PER_BIN, OpenStreams, streamCaptures } from './stream.js';
 import { binOut, captureOut, PREVIEW_CHARS } from './views.js';
 
 /** SUBSTR length meaning "the whole body" (fits a 32-bit integer parameter on PostgreSQL). */
@@ -68,10 +68,8 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
     const tags = ['inspector'];
     const security = opts.anonymous ? [] : undefined;
     const publicUrl = () => config.publicUrl;
-    const openStreams = new Set<() => void>();
-    app.addHook('preClose', async () => {
-      for (const close of [...openStreams]) close();
-    });
+    const openStreams = new OpenStreams();
+    app.addHook('preClose', async () => openStreams.closeAll());
 
     async function binOf(request: FastifyRequest): Promise<Bin> {
       const bin = await store.inspector.getBin(await opts.ownerOf(request), (request.params as { id: string }).id);
@@ -221,7 +219,7 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
       const har = request.query.format === 'har';
       const pieces = har ? harPieces(bin, captures(), publicUrl()) : jsonPieces(binOut(bin, publicUrl()), views());
       return reply
-        .type(har ? 'application/json; charset=utf-8' : 'application/json; charset=utf-8')
+        .type('application/json; charset=utf-8')
         .header('content-disposition', `attachment; filename="${bin.id}.${har ? 'har' : 'json'}"`)
         .send(Readable.from(pieces));
     });
@@ -234,6 +232,9 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
       },
     }, async (request, reply) => {
       const bin = await binOf(request);
+      if (openStreams.count(bin.id) >= MAX_STREAMS_PER_BIN) {
+        throw new ApiError('rate_limited', `at most ${MAX_STREAMS_PER_BIN} live streams per bin on one server; close one first`);
+      }
       const header = request.headers['last-event-id'];
       const raw = (Array.isArray(header) ? header[0] : header) ?? request.query.last_event_id;
       let afterSeq: number;

@@ -21,6 +21,33 @@ import { captureOut, PREVIEW_CHARS } from './views.js';
 export const POLL_MS = 1_000;
 export const HEARTBEAT_MS = 15_000;
 const BATCH = 50;
+/** Each open stream polls the store once a second: bound them per bin (a browser tab each). */
+export const MAX_STREAMS_PER_BIN = 20;
+
+/** The open streams of one plugin instance, by bin: to bound them and to end them at shutdown. */
+export class OpenStreams {
+  private readonly byBin = new Map<string, Set<() => void>>();
+
+  count(binId: string): number {
+    return this.byBin.get(binId)?.size ?? 0;
+  }
+
+  add(binId: string, close: () => void): void {
+    let set = this.byBin.get(binId);
+    if (!set) this.byBin.set(binId, (set = new Set()));
+    set.add(close);
+  }
+
+  delete(binId: string, close: () => void): void {
+    const set = this.byBin.get(binId);
+    set?.delete(close);
+    if (set?.size === 0) this.byBin.delete(binId);
+  }
+
+  closeAll(): void {
+    for (const set of [...this.byBin.values()]) for (const close of [...set]) close();
+  }
+}
 
 export interface StreamOptions {
   store: Store;
@@ -28,8 +55,7 @@ export interface StreamOptions {
   publicUrl: string;
   /** Send captures with seq greater than this. */
   afterSeq: number;
-  /** Open streams of the plugin: each entry closes one (called at server shutdown). */
-  open: Set<() => void>;
+  open: OpenStreams;
 }
 
 export function streamCaptures(request: FastifyRequest, reply: FastifyReply, o: StreamOptions): void {
@@ -115,11 +141,11 @@ export function streamCaptures(request: FastifyRequest, reply: FastifyReply, o: 
     clearInterval(poll);
     clearInterval(beat);
     bus.off(o.bin.id, wake);
-    o.open.delete(close);
+    o.open.delete(o.bin.id, close);
     if (!res.writableEnded) res.end();
   }
 
-  o.open.add(close);
+  o.open.add(o.bin.id, close);
   res.on('close', close);
   bus.on(o.bin.id, wake);
   // `retry` asks EventSource clients to come back after 1 s instead of its default 3 s.
