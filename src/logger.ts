@@ -6,7 +6,9 @@ import pino, { type Logger } from 'pino';
 
 /** `/ingest/opencity/<token>/applications` → `/ingest/opencity/ingt_abc…/applications`. */
 export function maskUrl(url: string): string {
-  return url.replace(/(\/ingest\/[a-z]+\/)([^/?]+)/i, (_m, head: string, token: string) => `${head}${token.slice(0, 9)}…`);
+  return url.replace(/(\/ingest\/[a-z]+\/)([^/?]+)/i, (_m, head: string, token: string) => `${head}${token.slice(0, 9)}…`)
+    // An anonymous inspector bin's id is its only credential (/in/<bin>, /public/inspector/bins/<bin>).
+    .replace(/^(\/in\/|\/public\/inspector\/bins\/)([^/?]+)/, (_m, head: string, bin: string) => `${head}${bin.slice(0, 8)}…`);
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
+import { Writable } from 'node:stream';
+import { createLogger } from '../src/logger.js';
+import { BinSweeper } from '../src/inspector/sweep.js';
 import { createTenant, startTestServer, waitUntil, type Client, type TestServer } from './harness.js';
 import { newBin, send, SseReader } from './inspector-helpers.js';
 
@@ -212,6 +215,18 @@ describe('bin lifetime', () => {
     assert.equal((await rows()).length, 0);
   });
 
+  test('the periodic sweeper removes what expired; stop is idempotent', async () => {
+    const bin = await newBin(api);
+    await send(bin.url, { body: 'doomed' });
+    assert.equal((await api.delete(`/api/inspector/bins/${bin.id}`)).status, 204);
+    const sweeper = new BinSweeper(server.store.inspector, server.app.log, 60_000);
+    sweeper.start();
+    await sweeper.sweep();
+    assert.equal((await server.store.inspector.capturesAfter(bin.id, 0, 10, 10)).length, 0);
+    await sweeper.stop();
+    await sweeper.stop();
+  });
+
   test('deleting a bin makes it 404 at once; the sweep purges in small batches', async () => {
     while ((await server.store.inspector.purgeExpired()).captures > 0) { /* start from a clean sweep */ }
     const bin = await newBin(api);
@@ -266,6 +281,22 @@ describe('who sees a bin', () => {
     assert.equal((await t.client.get(`/api/inspector/bins/${bin.id}`)).status, 404);
     const replay = await server.api.post(`/public/inspector/bins/${bin.id}/requests/${list.body.items[0].id}/replay`, { url: 'http://127.0.0.1:9/' });
     assert.equal(replay.status, 404);
+  });
+
+  test("an anonymous bin's id (its credential) never reaches the logs whole", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const logged = await startTestServer({ MESSO_INSPECTOR_PUBLIC: 'true' }, { logger: createLogger('debug', sink) });
+    try {
+      const bin = await newBin(logged.api, {}, '/public/inspector');
+      await send(`${bin.url}/x?y=1`, { body: 'hello' });
+      await logged.api.get(`/public/inspector/bins/${bin.id}/requests`);
+      await send(`${logged.config.publicUrl}/in/${bin.id}x`, { body: 'unknown bin' });
+      assert.ok(lines.some((l) => l.includes('/in/bin_')), 'requests are logged');
+      assert.deepEqual(lines.filter((l) => l.includes(bin.id.slice(8))), []);
+    } finally {
+      await logged.close();
+    }
   });
 
   test('with the public inspector off, the public routes are 404', async () => {

@@ -108,7 +108,7 @@ export function streamCaptures(request: FastifyRequest, reply: FastifyReply, o: 
         }
       } while (again && !closed);
     } catch (err) {
-      request.log.warn({ err, bin: o.bin.id }, 'inspector stream: reading captures failed; closing the stream');
+      request.log.warn({ err, bin: `${o.bin.id.slice(0, 8)}…` }, 'inspector stream: reading captures failed; closing the stream');
       close();
     } finally {
       pumping = false;
