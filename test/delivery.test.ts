@@ -39,6 +39,7 @@ describe('delivery', () => {
     assert.equal(body.status_name, 'status_submitted');
     assert.deepEqual(body.data, { applicant: { data: { name: 'Mario' } } });
     assert.equal(body.app_version, '0.1.0');
+    assert.equal(body.event_version, 2, 'event_version is the version of the body');
     assert.match(body.event_created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
     // Both maintained libraries accept the signature.
     const headers = headersOf(req.headers);

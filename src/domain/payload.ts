@@ -47,7 +47,9 @@ export function renderPayload(event: RenderableEvent, target: RenderTarget): Ren
           ...entity,
           event_id: event.event_id,
           event_created_at: createdAt,
-          event_version: event.event_version,
+          // The body's shape is the webhook's representation version, so that is the version a
+          // receiver must check (the platform pairs a version-2 body with event_version 2).
+          event_version: event.data.application ? target.version : event.event_version,
           app_version: appVersion(event.app_id),
         }),
       };
