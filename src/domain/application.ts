@@ -168,6 +168,11 @@ export function applyTransition(doc: ApplicationDoc, t: TransitionInput): Applic
   }
   if (t.to === 7000) next.outcome = true;
   if (t.to === 9000) next.outcome = false;
+  // Re-opening (7000/9000/20000 → 4000) takes the decision back.
+  if (t.to === 4000 && [7000, 9000, 20000].includes(doc.status)) {
+    next.outcome = null;
+    next.outcome_motivation = null;
+  }
   if (t.outcome_motivation !== undefined) next.outcome_motivation = t.outcome_motivation;
   return next as ApplicationDoc;
 }

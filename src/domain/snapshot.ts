@@ -6,6 +6,13 @@
 import { EVENT_TYPES } from './events.js';
 import type { ApplicationDoc } from './application.js';
 
+/**
+ * A snapshot older than the one already applied: recorded, but it moves no projection and fires
+ * no application webhook (delivering an old status as news would tell receivers the pratica
+ * went backwards).
+ */
+export const OUTDATED_SNAPSHOT_TYPE = 'ingest.outdated_snapshot';
+
 export interface SnapshotClassification {
   type: string;
   data: Record<string, unknown>;

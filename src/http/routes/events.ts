@@ -10,7 +10,7 @@ import { normalizeApplication, TIME_PAIRS, type ApplicationDoc } from '../../dom
 import { formatRome, parseTime } from '../../domain/dates.js';
 import { EVENT_TYPE_PATTERN, type EventRecord } from '../../domain/events.js';
 import { isStatusCode } from '../../domain/statuses.js';
-import { classifySnapshot } from '../../domain/snapshot.js';
+import { classifySnapshot, OUTDATED_SNAPSHOT_TYPE } from '../../domain/snapshot.js';
 import type { Store } from '../../store/store.js';
 import type { NewEvent } from '../../store/types.js';
 import { tenantOf } from '../auth.js';
@@ -44,7 +44,7 @@ export const eventOut = (e: EventRecord) => ({
  * Turns one ingested event into what the store appends. Events carrying an application
  * snapshot (`data.application`) update the projection unless an newer snapshot was applied.
  */
-async function toNewEvent(store: Store, tenantId: string, input: IngestEvent, field: string, earlier: Map<string, ApplicationDoc>): Promise<NewEvent> {
+async function toNewEvent(store: Store, tenantId: string, input: IngestEvent, field: string, earlier: Map<string, { doc: ApplicationDoc; at: number }>): Promise<NewEvent> {
   const createdAt = input.event_created_at === undefined ? Date.now() : parseTime(input.event_created_at);
   if (createdAt === null) throw invalid(`${field}event_created_at`, 'must be an ISO 8601 date-time or Unix seconds');
   const base = {
@@ -72,10 +72,19 @@ async function toNewEvent(store: Store, tenantId: string, input: IngestEvent, fi
   let type = input.type;
   let data: Record<string, unknown> = { ...input.data, application: doc };
   if (type === 'application.snapshot') {
-    const previous = earlier.get(doc.id) ?? (await store.getApplication(tenantId, doc.id))?.doc ?? null;
-    ({ type, data } = classifySnapshot(previous, doc));
+    const prior = earlier.get(doc.id);
+    const row = prior ? null : await store.getApplication(tenantId, doc.id);
+    const appliedAt = prior?.at ?? row?.last_event_at ?? null;
+    if (appliedAt !== null && createdAt < appliedAt) {
+      // Same rule as the OpenCity ingest: a late snapshot is kept in the log, not news.
+      type = OUTDATED_SNAPSHOT_TYPE;
+      data = { ...input.data, application: doc };
+    } else {
+      ({ type, data } = classifySnapshot(prior?.doc ?? row?.doc ?? null, doc));
+    }
   }
-  earlier.set(doc.id, doc);
+  const prior = earlier.get(doc.id);
+  if (!prior || createdAt >= prior.at) earlier.set(doc.id, { doc, at: createdAt });
   return { ...base, type, subject: doc.id, data, projection: { kind: 'application', doc, mode: 'newer' } };
 }
 
@@ -112,7 +121,7 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
 
   async function ingest(request: FastifyRequest, inputs: IngestEvent[], fieldOf: (i: number) => string) {
     const tenantId = await tenantOf(request);
-    const earlier = new Map<string, ApplicationDoc>();
+    const earlier = new Map<string, { doc: ApplicationDoc; at: number }>();
     const events: NewEvent[] = [];
     for (let i = 0; i < inputs.length; i++) events.push(await toNewEvent(store, tenantId, inputs[i], fieldOf(i), earlier));
     const ids = new Set<string>();

@@ -20,7 +20,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { normalizeApplication, type ApplicationDoc } from '../../domain/application.js';
 import { formatRome, parseTime } from '../../domain/dates.js';
 import { sha256 } from '../../domain/ids.js';
-import { classifySnapshot } from '../../domain/snapshot.js';
+import { classifySnapshot, OUTDATED_SNAPSHOT_TYPE } from '../../domain/snapshot.js';
 import { DuplicateError } from '../../store/store.js';
 import type { NewEvent, Service, ServiceStatus, Tenant } from '../../store/types.js';
 import { ApiError, invalid } from '../errors.js';
@@ -39,7 +39,7 @@ export const SUPPORTED_EVENT_VERSIONS: readonly number[] = [1, 2];
  * would tell a receiver the pratica went backwards. Only a webhook subscribed to `*` or to
  * this type sees it, and then by its own name.
  */
-export const OUTDATED_SNAPSHOT_TYPE = 'ingest.outdated_snapshot';
+export { OUTDATED_SNAPSHOT_TYPE };
 
 /** The producer's keys around the entity; everything else in the body is the entity. */
 const ENVELOPE_KEYS = ['tenant_id', 'event_id', 'event_created_at', 'event_version', 'app_version'];

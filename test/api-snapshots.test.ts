@@ -1,0 +1,55 @@
+/**
+ * Snapshot ingest through the generic API: a late snapshot (older than the one applied) is
+ * kept in the log as ingest.outdated_snapshot and fires nothing; re-opening a decided pratica
+ * takes its outcome back.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { startTestServer, type TestServer } from './harness.js';
+import { createApplication, createService, newTenant, transition } from './api-helpers.js';
+
+let server: TestServer;
+before(async () => { server = await startTestServer(); });
+after(async () => { await server.close(); });
+
+const snap = (id: string, status: number, at: string) => ({
+  event_id: randomUUID(), type: 'application.snapshot', event_created_at: at,
+  data: { application: { id, service_id: 'svc-core', status } },
+});
+
+test('a late snapshot is recorded as outdated and does not move the pratica back', async () => {
+  const { client } = await newTenant(server);
+  const hook = await client.post('/api/webhooks', { title: 'h', endpoint: 'http://127.0.0.1:9/h', trigger: 'all' });
+  assert.equal(hook.status, 201);
+  const batch = await client.post('/api/events/batch', { events: [
+    snap('p-1', 2000, '2026-11-20T10:00:00+01:00'),
+    snap('p-1', 4000, '2026-11-20T10:10:00+01:00'),
+    snap('p-1', 3000, '2026-11-20T10:05:00+01:00'),
+  ] });
+  assert.equal(batch.status, 200, batch.text);
+  assert.deepEqual(batch.body.results.map((r: any) => r.type), ['application.created', 'application.status_changed', 'ingest.outdated_snapshot']);
+  const app = await client.get('/api/applications/p-1');
+  assert.equal(app.body.status, 4000);
+  // Later, in its own request: still outdated against the stored projection.
+  const late = await client.post('/api/events', snap('p-1', 3000, '2026-11-20T10:06:00+01:00'));
+  assert.equal(late.body.type, 'ingest.outdated_snapshot');
+  const deliveries = await client.get(`/api/deliveries?webhook_id=${hook.body.id}`);
+  assert.equal(deliveries.body.items.length, 2, 'only the two real changes are delivered');
+  const history = await client.get('/api/applications/p-1/history');
+  assert.deepEqual(history.body.items.map((h: any) => h.to), [2000, 4000]);
+});
+
+test('re-opening an accepted or rejected pratica clears its outcome', async () => {
+  const { client } = await newTenant(server);
+  const svc = await createService(client);
+  const app = await createApplication(client, svc.id, { status: 2000 });
+  assert.equal((await transition(client, app.id, 4000)).status, 200);
+  const accepted = await transition(client, app.id, 7000, { outcome_motivation: 'ok' });
+  assert.equal(accepted.body.outcome, true);
+  const reopened = await transition(client, app.id, 4000);
+  assert.equal(reopened.body.outcome, null);
+  assert.equal(reopened.body.outcome_motivation, null);
+  const rejected = await transition(client, app.id, 9000);
+  assert.equal(rejected.body.outcome, false);
+});
