@@ -11,7 +11,9 @@ import { openStore, type Store } from '../src/store/index.js';
 import type { NewCapture } from '../src/store/inspector-store.js';
 import { createTenant, startTestServer, tempDir, type TestServer } from './harness.js';
 import { newBin, send, SseReader } from './inspector-helpers.js';
-import { describeOnPg, freshPgSchema, type PgSchema } from './pg.js';
+import pg from 'pg';
+import { describeOnPg, freshPgSchema, pgAdmin, PG_URL, type PgSchema } from './pg.js';
+import { waitUntil } from './harness.js';
 
 let n = 0;
 const capture = (binId: string, over: Partial<NewCapture> = {}): NewCapture => ({
@@ -141,6 +143,39 @@ await describeOnPg('inspector store on postgres', () => {
         await pg.drop();
       },
     };
+  });
+
+  it("a capture waits for another process's uncommitted capture in the same bin: seq order is commit order", async () => {
+    const schema = await freshPgSchema();
+    const store = await openStore(schema.url);
+    // A second "process": its own connection, holding a capture transaction open.
+    const other = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema.schema}` });
+    await other.connect();
+    try {
+      const t = await store.createTenant({ id: `t-order-${process.pid}`, name: 'Comune', slug: 'ordine', external_id: null });
+      const b = await store.inspector.createBin({ id: 'bin_order', tenant_id: t.id, name: null, secret: null, responses: null, max_requests: 10, created_at: Date.now(), expires_at: Date.now() + 60_000 });
+      await other.query('BEGIN');
+      await other.query('UPDATE inspector_bins SET hits = hits + 1 WHERE id = $1', [b.id]);
+      // This process's capture must wait for the other's to commit before taking its seq.
+      const mine = store.inspector.recordCapture(b.id, Date.now(), () => capture(b.id, { body: 'second' }));
+      // Watched from outside the open transaction: inside one, pg_stat_activity is a snapshot.
+      await waitUntil(async () => (await pgAdmin((c) => c.query(
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE inspector_bins%'",
+      ))).rowCount! > 0, 5000, 'the second capture to wait for the bin lock');
+      const first = await other.query(
+        `INSERT INTO inspector_captures (id, bin_id, method, path, query, http_version, headers, content_type, body, body_encoding, size, client_ip, received_at, response_status)
+         VALUES ('req_first', $1, 'POST', '', '', '1.1', '[]', NULL, 'first', 'utf8', 5, NULL, $2, 200) RETURNING seq`, [b.id, Date.now()]);
+      // Before the commit a reader sees nothing past the cursor; after it, both, in order.
+      assert.deepEqual(await store.inspector.capturesAfter(b.id, 0, 10, 10), []);
+      await other.query('COMMIT');
+      const second = await mine;
+      assert.ok(second!.capture.seq > Number(first.rows[0].seq));
+      assert.deepEqual((await store.inspector.capturesAfter(b.id, 0, 10, 10)).map((c) => c.body), ['first', 'second']);
+    } finally {
+      await other.end();
+      await store.close();
+      await schema.drop();
+    }
   });
 
   describe('inspector over HTTP on postgres', () => {

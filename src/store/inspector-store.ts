@@ -97,6 +97,12 @@ export interface InspectorStore {
   hitBin(id: string, now?: number): Promise<Bin | null>;
   /** Stores a capture and drops the oldest beyond `maxRequests`, in one transaction. */
   addCapture(capture: NewCapture, maxRequests: number): Promise<Capture>;
+  /**
+   * What the capture endpoint does, in one transaction: counts the request against the live
+   * bin, lets `make` build the capture from the bin (its position in the response sequence),
+   * stores it and applies the cap. Null when the bin is unknown or expired.
+   */
+  recordCapture(binId: string, now: number, make: (bin: Bin) => NewCapture): Promise<{ bin: Bin; capture: Capture } | null>;
   listCaptures(binId: string, filter: CaptureFilter, page: { limit: number; cursor?: string | null }, previewChars: number): Promise<Page<Capture>>;
   /** Captures after `afterSeq`, oldest first: what a live stream sends next. */
   capturesAfter(binId: string, afterSeq: number, limit: number, previewChars: number): Promise<Capture[]>;
@@ -166,6 +172,26 @@ function ownerClause(owner: BinOwner): { sql: string; params: SqlValue[] } {
 /** `%`, `_` and the escape itself are literal in a search: `q=100%` finds "100%". */
 export function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Inserts a capture and drops the bin's oldest beyond the cap; run inside a transaction. */
+async function insertCapture(db: Db, c: NewCapture, maxRequests: number): Promise<Capture> {
+  const rows = await db.query(
+    `INSERT INTO inspector_captures (id, bin_id, method, path, query, http_version, headers, content_type, body,
+       body_encoding, size, client_ip, received_at, response_status, signature)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    [c.id, c.bin_id, c.method, c.path, c.query, c.http_version, JSON.stringify(c.headers), c.content_type, c.body,
+      c.body_encoding, c.size, c.client_ip, c.received_at, c.response_status,
+      c.signature === null || c.signature === undefined ? null : JSON.stringify(c.signature)],
+  );
+  // Normally deletes one row (the cap was reached by the previous insert); at most the number
+  // the cap was lowered by.
+  await db.execute(
+    `DELETE FROM inspector_captures WHERE bin_id = ? AND seq <= (
+       SELECT seq FROM inspector_captures WHERE bin_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    [c.bin_id, c.bin_id, maxRequests],
+  );
+  return { ...c, seq: Number(rows[0].seq), body_truncated: false };
 }
 
 export class SqlInspectorStore implements InspectorStore {
@@ -242,25 +268,21 @@ export class SqlInspectorStore implements InspectorStore {
     return rows[0] ? toBin(rows[0]) : null;
   }
 
-  async addCapture(c: NewCapture, maxRequests: number): Promise<Capture> {
+  async recordCapture(binId: string, now: number, make: (bin: Bin) => NewCapture): Promise<{ bin: Bin; capture: Capture } | null> {
+    // The UPDATE locks the bin row until commit (PostgreSQL), so one bin's captures take their
+    // seq and commit in the same order: a live stream reading "after seq N" never skips one
+    // that commits late. (On SQLite every write transaction is serial anyway.)
     return this.db.tx(async (db) => {
-      const rows = await db.query(
-        `INSERT INTO inspector_captures (id, bin_id, method, path, query, http_version, headers, content_type, body,
-           body_encoding, size, client_ip, received_at, response_status, signature)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-        [c.id, c.bin_id, c.method, c.path, c.query, c.http_version, JSON.stringify(c.headers), c.content_type, c.body,
-          c.body_encoding, c.size, c.client_ip, c.received_at, c.response_status,
-          c.signature === null || c.signature === undefined ? null : JSON.stringify(c.signature)],
-      );
-      // Normally deletes one row (the cap was reached by the previous insert); at most the
-      // number the cap was lowered by.
-      await db.execute(
-        `DELETE FROM inspector_captures WHERE bin_id = ? AND seq <= (
-           SELECT seq FROM inspector_captures WHERE bin_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-        [c.bin_id, c.bin_id, maxRequests],
-      );
-      return { ...c, seq: Number(rows[0].seq), body_truncated: false };
+      const rows = await db.query('UPDATE inspector_bins SET hits = hits + 1 WHERE id = ? AND expires_at > ? RETURNING *', [binId, now]);
+      if (!rows[0]) return null;
+      const bin = toBin(rows[0]);
+      const capture = await insertCapture(db, make(bin), bin.max_requests);
+      return { bin, capture };
     });
+  }
+
+  async addCapture(c: NewCapture, maxRequests: number): Promise<Capture> {
+    return this.db.tx((db) => insertCapture(db, c, maxRequests));
   }
 
   async listCaptures(binId: string, filter: CaptureFilter, page: { limit: number; cursor?: string | null }, previewChars: number): Promise<Page<Capture>> {
