@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string;
   adminToken: string | null;
   publicUrl: string;
+  /** False when publicUrl was derived from host and port (then a port 0 is replaced by the real one). */
+  publicUrlSet: boolean;
   logLevel: string;
   bodyLimit: number;
   retrySchedule: readonly number[];
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     adminToken,
     publicUrl,
+    publicUrlSet: get('MESSO_PUBLIC_URL') !== undefined,
     logLevel,
     bodyLimit: size('MESSO_BODY_LIMIT', 5 * 1024 * 1024),
     retrySchedule,

@@ -61,6 +61,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const engine = await (opts.extend ?? engineFor(config))(ctx, log);
   const app = await buildApp(ctx, { logger: opts.logger === false ? false : log });
   const address = await app.listen({ port: config.port, host: config.host });
+  // Port 0 picks a free port: the derived public URL (bin URLs, the banner) must name it.
+  if (!config.publicUrlSet && config.port === 0) {
+    const port = new URL(address).port;
+    config.publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
+  }
   let stopping: Promise<void> | null = null;
   return {
     app,

@@ -98,3 +98,31 @@ describe('auto-disable', () => {
     assert.equal(JSON.parse(notes[1].body).reason, 'enabled by the user');
   });
 });
+
+describe('own request inspector, nothing else allowed', () => {
+  it('webhooks to the server\'s own /in/ bins work out of the box, signed and verified there', async () => {
+    const server = await startTestServer({ MESSO_DISPATCHER: 'true', MESSO_ALLOWED_TARGETS: '' });
+    try {
+      const { client } = await createTenant(server);
+      const serviceId = (await client.post('/api/services', { name: 'S' })).body.id;
+      const bin = await client.post('/api/inspector/bins', { name: 'prova' });
+      assert.equal(bin.status, 201, bin.text);
+      assert.ok(bin.body.url.startsWith(server.config.publicUrl));
+      const wh = await client.post('/api/webhooks', { title: 'to my bin', endpoint: bin.body.url, trigger: '2000' });
+      assert.equal(wh.status, 201, wh.text);
+      await client.patch(`/api/inspector/bins/${bin.body.id}`, { secret: wh.body.secret });
+      const app = (await client.post('/api/applications', { service_id: serviceId, status: 1900 })).body.id;
+      await client.post(`/api/applications/${app}/transitions`, { status: 2000 });
+      let captures: any[] = [];
+      await waitUntil(async () => {
+        captures = (await client.get(`/api/inspector/bins/${bin.body.id}/requests`)).body.items;
+        return captures.length > 0;
+      });
+      assert.deepEqual(captures[0].signature, { valid: true });
+      const d = (await client.get(`/api/deliveries?webhook_id=${wh.body.id}`)).body.items[0];
+      assert.equal(d.status, 'succeeded');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -16,7 +16,8 @@ export function createDeliveryClient(config: Config): DeliveryClient {
   const opts = { connectTimeoutMs: config.connectTimeoutMs, timeoutMs: config.requestTimeoutMs, maxResponseBytes: 16 * 1024 };
   const guarded = createSender({ ...opts, policy: createAddressPolicy(config.allowedTargets) });
   let own: Sender | null = null;
-  const ownOrigin = new URL(config.publicUrl).origin;
+  let publicUrl = '';
+  let ownOrigin = '';
   return {
     send(req) {
       let url: URL | null = null;
@@ -24,6 +25,11 @@ export function createDeliveryClient(config: Config): DeliveryClient {
         url = new URL(req.url);
       } catch {
         /* the sender reports it */
+      }
+      // Read each time: with port 0 the public URL is known only once the server listens.
+      if (config.publicUrl !== publicUrl) {
+        publicUrl = config.publicUrl;
+        ownOrigin = new URL(publicUrl).origin;
       }
       if (url && url.origin === ownOrigin && url.pathname.startsWith('/in/')) {
         own ??= createSender({ ...opts, policy: createAddressPolicy(['0.0.0.0/0', '::/0']) });
