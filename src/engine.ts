@@ -22,8 +22,24 @@ export function engineFor(config: Config) {
       ctx.onEventsAppended = () => dispatcher.wake();
       dispatcher.start();
     }
+    // Retention, in small batches, every ten minutes (first a minute after start).
+    const retention = async () => {
+      try {
+        const cutoff = Date.now() - config.retentionDays * 86_400_000;
+        const r = await ctx.store.purgeOlderThan(cutoff);
+        if (r.events + r.attempts + r.deliveries + r.payloads > 0) log.info({ ...r, older_than_days: config.retentionDays }, 'retention: removed old rows');
+      } catch (err) {
+        log.warn({ err }, 'retention pass failed; trying again later');
+      }
+    };
+    const first = setTimeout(() => void retention(), 60_000);
+    const every = setInterval(() => void retention(), 600_000);
+    first.unref();
+    every.unref();
     return {
       async stop() {
+        clearTimeout(first);
+        clearInterval(every);
         await dispatcher?.stop();
         await client.close();
       },

@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../store/index.js';
+import { SqlStore } from '../store/sql-store.js';
+import { transfer } from '../store/transfer.js';
 import { resolveAdminToken, startServer, stopOnSignals } from '../server.js';
 import { registerAdminCommands } from './admin.js';
 import { registerInspectorCommands } from './inspector.js';
@@ -60,6 +62,24 @@ export function buildCli(): Command {
       const store = await openStore(cfg.databaseUrl);
       await store.close();
       process.stdout.write(`migrations applied to ${redactUrl(cfg.databaseUrl)}\n`);
+    });
+
+  program.command('migrate-store')
+    .description('copy an installation to another store (e.g. SQLite to PostgreSQL); safe to run again, nothing is copied twice')
+    .requiredOption('--from <url>', 'source, e.g. sqlite:./data/messo.db')
+    .requiredOption('--to <url>', 'destination, e.g. postgres://user@host/messo')
+    .action(async (opts: { from: string; to: string }) => {
+      const from = await openStore(opts.from);
+      const to = await openStore(opts.to);
+      try {
+        if (!(from instanceof SqlStore) || !(to instanceof SqlStore)) throw new Error('both stores must be SQL stores');
+        const reports = await transfer(from.database, to.database);
+        for (const r of reports) process.stdout.write(`${r.table.padEnd(20)} ${String(r.read).padStart(8)} read ${String(r.written).padStart(8)} written\n`);
+        process.stdout.write(`copied ${redactUrl(opts.from)} → ${redactUrl(opts.to)}\n`);
+      } finally {
+        await from.close();
+        await to.close();
+      }
     });
 
   registerAdminCommands(program);

@@ -9,6 +9,7 @@ import { EVENT_TYPES, MESSO_APP_ID, type EventRecord } from '../domain/events.js
 import type { ApplicationDoc } from '../domain/application.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { migrate, type Migration } from './migrations/index.js';
+import { purgeOlderThan, type PurgeResult } from './retention.js';
 import { SqlDeliveryStore } from './delivery-store.js';
 import { SqlInspectorStore } from './inspector-store.js';
 import { SqlIngestTokenStore } from './ingest-token-store.js';
@@ -44,6 +45,15 @@ export class SqlStore extends SqlDeliveryStore implements Store {
 
   get dialect() {
     return this.db.dialect;
+  }
+
+  /** The database port itself, for whole-store tools (migrate-store). */
+  get database(): Db {
+    return this.db;
+  }
+
+  async purgeOlderThan(cutoff: number): Promise<PurgeResult> {
+    return purgeOlderThan(this.db, cutoff);
   }
 
   async migrate(): Promise<void> {

@@ -32,6 +32,9 @@ export interface Store extends DeliveryStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 
+  /** Retention: removes events, payloads, finished deliveries and attempts older than `cutoff`. */
+  purgeOlderThan(cutoff: number): Promise<{ attempts: number; deliveries: number; payloads: number; events: number }>;
+
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
 

@@ -190,6 +190,8 @@ CREATE TABLE endpoints (
 ALTER TABLE webhooks ADD COLUMN next_send_at INTEGER;
 
 CREATE INDEX deliveries_failed ON deliveries(webhook_id, created_at) WHERE status = 'failed';
+CREATE INDEX deliveries_payload ON deliveries(payload_id);
+CREATE INDEX payloads_created ON payloads(created_at);
 `,
   },
   {

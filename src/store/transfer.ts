@@ -1,0 +1,78 @@
+/**
+ * `messo migrate-store`: copies an installation from one store to another (SQLite to
+ * PostgreSQL, typically) table by table, in batches, keeping every id and sequence number, so
+ * cursors, ordering and references stay as they were. Rows already in the destination are
+ * skipped (ON CONFLICT DO NOTHING): a run that stopped half-way is simply run again, and nothing
+ * is copied twice. Deliveries that were being sent become pending again; transient endpoint
+ * state is not copied. The destination is meant to be empty, or the target of an earlier run.
+ */
+import type { Db, SqlValue } from './db.js';
+
+/** Tables in dependency order, with their sort key. */
+const TABLES: { name: string; key: string; numericKey: boolean }[] = [
+  { name: 'settings', key: 'key', numericKey: false },
+  { name: 'tenants', key: 'seq', numericKey: true },
+  { name: 'api_keys', key: 'seq', numericKey: true },
+  { name: 'ingest_tokens', key: 'seq', numericKey: true },
+  { name: 'services', key: 'seq', numericKey: true },
+  { name: 'events', key: 'seq', numericKey: true },
+  { name: 'applications', key: 'id', numericKey: false },
+  { name: 'webhooks', key: 'seq', numericKey: true },
+  { name: 'payloads', key: 'id', numericKey: false },
+  { name: 'deliveries', key: 'seq', numericKey: true },
+  { name: 'attempts', key: 'seq', numericKey: true },
+  { name: 'inspector_bins', key: 'seq', numericKey: true },
+  { name: 'inspector_captures', key: 'seq', numericKey: true },
+];
+
+export interface TransferReport {
+  table: string;
+  read: number;
+  written: number;
+}
+
+async function tableExists(db: Db, name: string): Promise<boolean> {
+  const sql = db.dialect === 'sqlite'
+    ? `SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`
+    : `SELECT table_name FROM information_schema.tables WHERE table_name = ? AND table_schema = current_schema()`;
+  return (await db.query(sql, [name])).length > 0;
+}
+
+export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport) => void = () => undefined, batch = 500): Promise<TransferReport[]> {
+  const reports: TransferReport[] = [];
+  for (const t of TABLES) {
+    if (!(await tableExists(from, t.name)) || !(await tableExists(to, t.name))) continue;
+    const report: TransferReport = { table: t.name, read: 0, written: 0 };
+    let after: SqlValue = t.numericKey ? -1 : '';
+    for (;;) {
+      const rows = await from.query(`SELECT * FROM ${t.name} WHERE ${t.key} > ? ORDER BY ${t.key} LIMIT ?`, [after, batch]);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1][t.key] as SqlValue;
+      report.read += rows.length;
+      report.written += await insertRows(to, t.name, rows.map((r) => prepare(t.name, r)));
+      onProgress(report);
+    }
+    if (to.dialect === 'postgres' && t.key === 'seq') {
+      // Explicit seq values do not move the identity: start new rows after the copied ones.
+      await to.query(`SELECT setval(pg_get_serial_sequence('${t.name}', 'seq'), (SELECT COALESCE(MAX(seq), 0) + 1 FROM ${t.name}), false)`);
+    }
+    reports.push(report);
+  }
+  return reports;
+}
+
+function prepare(table: string, row: Record<string, unknown>): Record<string, unknown> {
+  if (table === 'deliveries' && row.status === 'sending') {
+    return { ...row, status: 'pending', lease_owner: null, lease_until: null, next_attempt_at: Date.now() };
+  }
+  return row;
+}
+
+async function insertRows(to: Db, table: string, rows: Record<string, unknown>[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const cols = Object.keys(rows[0]);
+  const overriding = to.dialect === 'postgres' && cols.includes('seq') ? ' OVERRIDING SYSTEM VALUE' : '';
+  const values = rows.map(() => `(${cols.map(() => '?').join(', ')})`).join(', ');
+  const params = rows.flatMap((r) => cols.map((c) => (r[c] ?? null) as SqlValue));
+  return to.tx((t) => t.execute(`INSERT INTO ${table} (${cols.join(', ')})${overriding} VALUES ${values} ON CONFLICT DO NOTHING`, params));
+}
