@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../src/config.js';
 import { startServer, type RunningServer, type StartOptions } from '../src/server.js';
+import { freshPgSchema } from './pg.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -64,13 +65,17 @@ export function tempDir(prefix = 'messo-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Starts messo on port 0 with a fresh SQLite file (or MESSO_TEST_DATABASE_URL when given). */
+/**
+ * Starts messo on port 0 with a fresh SQLite file, or a fresh schema when the environment has
+ * MESSO_TEST_DATABASE_URL=postgres://… (the whole suite on PostgreSQL), or `env`'s own URL.
+ */
 export async function startTestServer(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
   const dir = tempDir();
+  const pg = !env.MESSO_DATABASE_URL && /^postgres(ql)?:\/\//.test(process.env.MESSO_TEST_DATABASE_URL ?? '') ? await freshPgSchema() : null;
   const config = loadConfig({
     MESSO_PORT: '0',
     MESSO_HOST: '127.0.0.1',
-    MESSO_DATABASE_URL: `sqlite:${join(dir, 'messo.db')}`,
+    MESSO_DATABASE_URL: pg?.url ?? `sqlite:${join(dir, 'messo.db')}`,
     MESSO_ADMIN_TOKEN: ADMIN_TOKEN,
     MESSO_LOG_LEVEL: 'silent',
     MESSO_ALLOWED_TARGETS: '127.0.0.0/8,::1/128',
@@ -80,8 +85,6 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
   });
   const server = await startServer(config, { logger: false, ...opts });
   const base = server.url.replace('[::1]', '[::1]');
-  // The public URL defaults to the configured port (0); point it at the real one.
-  if (!env.MESSO_PUBLIC_URL) config.publicUrl = base;
   return {
     ...server,
     config,
@@ -91,6 +94,7 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
     async close() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
+      await pg?.drop();
     },
   };
 }

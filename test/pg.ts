@@ -2,7 +2,8 @@
  * PostgreSQL for tests: is the server there, and a fresh schema per test.
  *
  * The server is the machine's (127.0.0.1:5432, trust auth, database `test`), or the one named
- * by MESSO_TEST_PG_URL. Without it, PostgreSQL tests are skipped with a reason that the test
+ * by MESSO_TEST_PG_URL (or MESSO_TEST_DATABASE_URL, which also moves every startTestServer
+ * onto a fresh schema of it). Without it, PostgreSQL tests are skipped with a reason that the test
  * report prints — never silently:
  *
  *   await describeOnPg('my suite', () => { it('…', async () => { const pg = await freshPgSchema(); … await pg.drop(); }); });
@@ -14,7 +15,8 @@ import { describe, test } from 'node:test';
 import pg from 'pg';
 import { redactUrl } from '../src/store/pg-db.js';
 
-export const PG_URL = process.env.MESSO_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const wholeSuite = /^postgres(ql)?:\/\//.test(process.env.MESSO_TEST_DATABASE_URL ?? '') ? process.env.MESSO_TEST_DATABASE_URL : undefined;
+export const PG_URL = process.env.MESSO_TEST_PG_URL || wholeSuite || 'postgres://postgres@127.0.0.1:5432/test';
 
 let probe: Promise<string | false> | null = null;
 
