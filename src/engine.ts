@@ -18,8 +18,11 @@ export function engineFor(config: Config) {
     const dispatcher = config.dispatcher
       ? new Dispatcher({ store: ctx.store, client, config, log: log.child({ component: 'dispatcher' }), metrics })
       : null;
+    let listener: { close(): Promise<void> } | null = null;
     if (dispatcher) {
       ctx.onEventsAppended = () => dispatcher.wake();
+      // Other processes' new work wakes this one at once (PostgreSQL); the poll stays as a net.
+      listener = ctx.store.subscribeWake(() => dispatcher.wake(), (err) => log.warn({ err: err.message }, 'wake-up channel lost; reconnecting'));
       dispatcher.start();
     }
     // Retention, in small batches, every ten minutes (first a minute after start).
@@ -40,6 +43,7 @@ export function engineFor(config: Config) {
       async stop() {
         clearTimeout(first);
         clearInterval(every);
+        await listener?.close();
         await dispatcher?.stop();
         await client.close();
       },

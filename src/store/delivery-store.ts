@@ -125,7 +125,15 @@ export interface DeliveryStore {
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 export class SqlDeliveryStore implements DeliveryStore {
+  /** PostgreSQL: the NOTIFY channel that wakes dispatchers in other processes. */
+  protected wakeChannel: string | null = null;
+
   constructor(protected readonly db: Db) {}
+
+  /** Tells dispatchers elsewhere that deliveries became due (sent on commit; a hint only). */
+  protected async notifyWake(t: Db = this.db): Promise<void> {
+    if (this.wakeChannel) await t.query('SELECT pg_notify(?, ?)', [this.wakeChannel, '']);
+  }
 
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>> {
     // Newest first: what an operator looking at deliveries wants to see.
@@ -185,7 +193,8 @@ export class SqlDeliveryStore implements DeliveryStore {
 
       // Take ownership of the endpoints; one that another dispatcher took meanwhile is left alone.
       const owned = new Set<string>();
-      for (const key of new Set(candidates.map((c) => c.endpoint_key))) {
+      // In key order, so two claimers never wait on each other's endpoint rows in a cycle.
+      for (const key of [...new Set(candidates.map((c) => c.endpoint_key))].sort()) {
         const n = await t.execute(
           `INSERT INTO endpoints (endpoint_key, owner, owner_until, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (endpoint_key) DO UPDATE SET owner = excluded.owner, owner_until = excluded.owner_until, updated_at = excluded.updated_at
@@ -345,11 +354,13 @@ export class SqlDeliveryStore implements DeliveryStore {
 
   async releaseClaims(owner: string, deliveryIds: string[], now: number): Promise<number> {
     if (deliveryIds.length === 0) return 0;
-    return this.db.execute(
+    const n = await this.db.execute(
       `UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?
        WHERE lease_owner = ? AND status = 'sending' AND id IN (${placeholders(deliveryIds.length)})`,
       [now, now, owner, ...deliveryIds],
     );
+    if (n > 0) await this.notifyWake();
+    return n;
   }
 
   async releaseExpiredLeases(now: number, maxAttempts: number): Promise<number> {
@@ -380,15 +391,19 @@ export class SqlDeliveryStore implements DeliveryStore {
        WHERE tenant_id = ? AND id = ? AND status IN ('failed', 'succeeded', 'cancelled')`,
       [now, now, tenantId, id],
     );
-    return changed === 0 ? null : this.getDelivery(tenantId, id);
+    if (changed === 0) return null;
+    await this.notifyWake();
+    return this.getDelivery(tenantId, id);
   }
 
   async recoverDeliveries(tenantId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
-    return this.db.execute(
+    const n = await this.db.execute(
       `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
        WHERE tenant_id = ? AND webhook_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ?`,
       [now, now, tenantId, webhookId, since, until],
     );
+    if (n > 0) await this.notifyWake();
+    return n;
   }
 
   async failPendingDeliveries(webhookId: string, reason: string, now: number): Promise<number> {

@@ -8,6 +8,7 @@
 import { openPostgres, quoteIdent, type PgDb, type PgOptions } from './pg-db.js';
 import { postgresMigrations } from './migrations/postgres.js';
 import { SqlStore } from './sql-store.js';
+import { listenForWake, wakeChannel, type Listener } from './pg-listen.js';
 import { UniqueViolation } from './db.js';
 
 export interface PostgresStoreOptions extends Omit<PgOptions, 'schema'> {
@@ -26,6 +27,11 @@ export function parsePostgresUrl(url: string): { url: string; schema: string | u
 export class PostgresStore extends SqlStore {
   constructor(readonly pg: PgDb) {
     super(pg, postgresMigrations);
+    this.wakeChannel = wakeChannel(pg.schema);
+  }
+
+  override subscribeWake(onWake: () => void, onError: (err: Error) => void): Listener {
+    return listenForWake(this.pg, onWake, onError);
   }
 
   override async migrate(): Promise<void> {

@@ -47,6 +47,11 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     return this.db.dialect;
   }
 
+  /** Wakes this process's dispatcher when another process queued work; null: nothing to listen to. */
+  subscribeWake(_onWake: () => void, _onError: (err: Error) => void): { close(): Promise<void> } | null {
+    return null;
+  }
+
   /** The database port itself, for whole-store tools (migrate-store). */
   get database(): Db {
     return this.db;
@@ -268,6 +273,7 @@ export class SqlStore extends SqlDeliveryStore implements Store {
         const deliveries = await this.enqueue(t, record, hooks, now);
         results.push({ event: record, created: true, projected, deliveries });
       }
+      if (results.some((r) => r.deliveries > 0)) await this.notifyWake(t);
       return results;
     }
   }

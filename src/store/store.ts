@@ -32,6 +32,12 @@ export interface Store extends DeliveryStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 
+  /**
+   * Calls `onWake` when another process queued deliveries (PostgreSQL LISTEN/NOTIFY); null when
+   * the store has no such channel (SQLite: one machine, the poll suffices).
+   */
+  subscribeWake(onWake: () => void, onError: (err: Error) => void): { close(): Promise<void> } | null;
+
   /** Retention: removes events, payloads, finished deliveries and attempts older than `cutoff`. */
   purgeOlderThan(cutoff: number): Promise<{ attempts: number; deliveries: number; payloads: number; events: number }>;
 
