@@ -20,6 +20,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { ingestTokenRoutes } from './routes/ingest-tokens.js';
 import { opencityIngestRoutes } from './routes/opencity-ingest.js';
+import { dashboardPlugin } from './dashboard.js';
 import { BadCursorError } from '../store/rows.js';
 import { ConflictError, DuplicateError } from '../store/store.js';
 
@@ -160,5 +161,7 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
     for (const plugin of ctx.apiPlugins ?? []) await api.register(plugin);
   }, { prefix: '/api' });
   for (const plugin of ctx.plugins ?? []) await app.register(plugin);
+  // Last: its catch-all for client routes must not take a path any route above serves.
+  await app.register(dashboardPlugin());
   return app;
 }

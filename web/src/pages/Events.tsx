@@ -1,0 +1,74 @@
+/** The tenant's event log, oldest first as the API keeps it, with filters and a JSON viewer. */
+import { useState } from 'preact/hooks';
+import { qs } from '../api.js';
+import { usePaged } from '../hooks.js';
+import { romeInputToIso, t } from '../i18n/index.js';
+import { navigate, useLocation } from '../router.js';
+import type { EventRecord } from '../types.js';
+import { Empty, Field, fieldAttrs, FormProblem, JsonView, Loading, LoadMore, ProblemBox, When } from '../ui/common.js';
+
+export function Events() {
+  const { query } = useLocation();
+  const filters = { type: query.get('type') ?? '', subject: query.get('subject') ?? '', since: query.get('since') ?? '' };
+  const list = usePaged<EventRecord>(`/api/events${qs({ limit: 50, ...filters })}`);
+  const [f, setF] = useState({ type: filters.type, subject: filters.subject, since: '' });
+  const [open, setOpen] = useState<string | null>(null);
+
+  const apply = (e: Event) => {
+    e.preventDefault();
+    navigate(`/events${qs({ type: f.type.trim(), subject: f.subject.trim(), since: f.since ? romeInputToIso(f.since) : filters.since })}`);
+  };
+  const p = list.error;
+  return (
+    <div class="page">
+      <h1>{t('events.title')}</h1>
+      <form class="filters card" onSubmit={apply} aria-label={t('filters.label')}>
+        <Field id="ev-type" label={t('field.event_type')} name="type" problem={p} hint={t('events.typeHint')}>
+          <input {...fieldAttrs('ev-type', p, 'type', true)} spellcheck={false} list="ev-types" value={f.type} onInput={(e) => setF({ ...f, type: e.currentTarget.value })} />
+          <datalist id="ev-types">
+            {['application.*', 'application.status_changed', 'application.created', 'message.created', 'service.*', 'webhook.*'].map((x) => <option key={x} value={x} />)}
+          </datalist>
+        </Field>
+        <Field id="ev-subject" label={t('field.subject')} name="subject" problem={p}>
+          <input {...fieldAttrs('ev-subject', p, 'subject')} spellcheck={false} value={f.subject} onInput={(e) => setF({ ...f, subject: e.currentTarget.value })} />
+        </Field>
+        <Field id="ev-since" label={t('filters.since')} name="since" problem={p}>
+          <input {...fieldAttrs('ev-since', p, 'since')} type="datetime-local" value={f.since} onInput={(e) => setF({ ...f, since: e.currentTarget.value })} />
+        </Field>
+        <div class="filter-actions">
+          <button type="submit">{t('filters.apply')}</button>
+          <button type="button" class="secondary" onClick={() => { setF({ type: '', subject: '', since: '' }); navigate('/events'); }}>{t('filters.clear')}</button>
+        </div>
+      </form>
+      {p ? <FormProblem problem={p} fields={['type', 'subject', 'since']} />
+        : !list.items ? <Loading />
+        : list.items.length === 0 ? <Empty>{t('events.empty')}</Empty>
+        : (
+          <ul class="event-list">
+            {list.items.map((e) => (
+              <li key={e.event_id} class="card event">
+                <button type="button" class="event-head" aria-expanded={open === e.event_id} aria-controls={`ev-${e.seq}`} onClick={() => setOpen(open === e.event_id ? null : e.event_id)}>
+                  <span class="muted">#{e.seq}</span> <code>{e.type}</code>
+                  <span class="grow" />
+                  <When at={e.event_created_at} />
+                </button>
+                <div class="event-meta small muted">
+                  {e.subject && <span>{t('field.subject')}: <a href={e.type.startsWith('application.') || e.type.startsWith('message.') ? `/applications/${encodeURIComponent(e.subject)}` : `/events?subject=${encodeURIComponent(e.subject)}`}><code>{e.subject}</code></a></span>}
+                  <span>{t('field.app_id')}: <code>{e.app_id}</code></span>
+                  <span>v{e.event_version}</span>
+                </div>
+                {open === e.event_id && (
+                  <div id={`ev-${e.seq}`} class="event-body">
+                    <p class="small muted">{t('field.event_id')}: <code class="break">{e.event_id}</code></p>
+                    <JsonView value={e.data} openDepth={1} />
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      <ProblemBox problem={list.moreProblem} />
+      <LoadMore cursor={list.next} loading={list.loadingMore} onClick={list.loadMore} />
+    </div>
+  );
+}

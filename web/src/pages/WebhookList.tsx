@@ -1,0 +1,54 @@
+/** Webhooks of the tenant: what they listen to, where they send, and whether they are on. */
+import { usePaged } from '../hooks.js';
+import { t, tMaybe } from '../i18n/index.js';
+import type { Webhook } from '../types.js';
+import { Chip, Empty, Loading, LoadMore, ProblemBox, statusLabel } from '../ui/common.js';
+
+export function triggerText(w: Pick<Webhook, 'trigger' | 'events'>): string {
+  if (w.events.length > 0) return w.events.join(', ');
+  if (w.trigger === 'all') return t('trigger.all');
+  if (w.trigger === 'message_created') return t('trigger.message_created');
+  if (w.trigger && /^\d+$/.test(w.trigger)) return `${w.trigger} · ${statusLabel(Number(w.trigger))}`;
+  return '—';
+}
+
+export function WebhookState({ w }: { w: Pick<Webhook, 'active' | 'disabled_reason'> }) {
+  if (w.active) return <Chip tone="green">{t('webhook.active')}</Chip>;
+  return <Chip tone={w.disabled_reason ? 'red' : 'grey'}>{w.disabled_reason ? t('webhook.autoDisabled') : t('webhook.inactive')}</Chip>;
+}
+
+export function WebhookList() {
+  const list = usePaged<Webhook>('/api/webhooks?limit=50');
+  const items = list.items ?? [];
+  return (
+    <div class="page">
+      <div class="page-head">
+        <h1>{t('webhooks.title')}</h1>
+        <a class="button" href="/webhooks/new">{t('webhooks.new')}</a>
+      </div>
+      {list.error ? <ProblemBox problem={list.error} onRetry={list.reload} />
+        : !list.items ? <Loading />
+        : items.length === 0 ? <Empty>{t('webhooks.empty')}</Empty>
+        : (
+          <div class="table-wrap">
+            <table class="list">
+              <thead><tr><th scope="col">{t('field.title')}</th><th scope="col">{t('field.endpoint')}</th><th scope="col">{t('field.trigger')}</th><th scope="col">{t('field.format')}</th><th scope="col">{t('field.state')}</th></tr></thead>
+              <tbody>
+                {items.map((w) => (
+                  <tr key={w.id}>
+                    <td data-label={t('field.title')}><a href={`/webhooks/${encodeURIComponent(w.id)}`}>{w.title}</a></td>
+                    <td data-label={t('field.endpoint')} class="break"><code>{w.method} {w.endpoint}</code></td>
+                    <td data-label={t('field.trigger')}>{triggerText(w)}</td>
+                    <td data-label={t('field.format')}>{tMaybe(`format.${w.format}`, w.format)} · v{w.version}</td>
+                    <td data-label={t('field.state')}><WebhookState w={w} /></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      <ProblemBox problem={list.moreProblem} />
+      <LoadMore cursor={list.next} loading={list.loadingMore} onClick={list.loadMore} />
+    </div>
+  );
+}
