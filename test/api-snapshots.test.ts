@@ -53,3 +53,15 @@ test('re-opening an accepted or rejected pratica clears its outcome', async () =
   const rejected = await transition(client, app.id, 9000);
   assert.equal(rejected.body.outcome, false);
 });
+
+test('a NUL character in any string is refused with its field, on every store', async () => {
+  const { client } = await newTenant(server);
+  const r = await client.post('/api/services', { name: 'Asilo\u0000nido' });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.field, 'name');
+  const nested = await client.post('/api/events', { event_id: randomUUID(), type: 'meeting.created', data: { place: { room: 'A\u0000' } } });
+  assert.equal(nested.status, 400);
+  assert.equal(nested.body.field, 'data.place.room');
+  assert.equal((await client.get('/api/services')).body.items.length, 0);
+  assert.equal((await client.get('/api/events')).body.items.length, 0);
+});

@@ -39,6 +39,19 @@ const FASTIFY_CODES: Record<string, ProblemCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
 };
 
+/** Dotted path of the first string (or key) holding U+0000, or null. */
+function findNul(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const p = path ? `${path}.${k}` : k;
+    if (k.includes('\u0000')) return p;
+    const found = findNul(v, p);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...(opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
@@ -63,7 +76,14 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      const body = JSON.parse(text);
+      // PostgreSQL text cannot hold U+0000 (SQLite can): refuse it everywhere, naming the field.
+      const nul = /\\u0000/i.test(text) ? findNul(body, '') : null;
+      if (nul !== null) {
+        const field = nul || 'body';
+        return done(new ApiError('validation', `${field}: must not contain the NUL character (\\u0000)`, { field, errors: [{ field, message: 'must not contain the NUL character' }] }), undefined);
+      }
+      done(null, body);
     } catch (err) {
       done(new ApiError('malformed_json', `the body is not valid JSON: ${(err as Error).message}`), undefined);
     }

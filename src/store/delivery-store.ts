@@ -366,9 +366,9 @@ export class SqlDeliveryStore implements DeliveryStore {
   async releaseExpiredLeases(now: number, maxAttempts: number): Promise<number> {
     return this.db.execute(
       `UPDATE deliveries SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
-         completed_at = CASE WHEN attempts >= ? THEN ? ELSE NULL END,
+         completed_at = CASE WHEN attempts >= ? THEN CAST(? AS BIGINT) ELSE NULL END,
          last_error = 'lease expired: the worker stopped during the attempt',
-         next_attempt_at = CASE WHEN attempts >= ? THEN NULL ELSE ? END,
+         next_attempt_at = CASE WHEN attempts >= ? THEN NULL ELSE CAST(? AS BIGINT) END,
          lease_owner = NULL, lease_until = NULL, updated_at = ?
        WHERE status = 'sending' AND lease_until < ?`,
       [maxAttempts, maxAttempts, now, maxAttempts, now, now, now],
