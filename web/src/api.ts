@@ -19,6 +19,8 @@ export class ApiProblem extends Error {
     readonly field: string | null = null,
     readonly errors: FieldProblem[] = [],
     readonly requestId: string | null = null,
+    /** The catalogue code, from `type` (urn:messo:problem:<code>). */
+    readonly code: string | null = null,
   ) {
     super(detail || title);
   }
@@ -91,7 +93,8 @@ export async function problemOf(res: Response, sessionToken = true): Promise<Api
   }
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   const errors = Array.isArray(p.errors) ? (p.errors as FieldProblem[]).filter((e) => e && typeof e.field === 'string') : [];
-  const problem = new ApiProblem(res.status, str(p.title) ?? res.statusText, str(p.detail) ?? '', str(p.field), errors, str(p.request_id));
+  const code = /^urn:messo:problem:(\w+)$/.exec(str(p.type) ?? '')?.[1] ?? null;
+  const problem = new ApiProblem(res.status, str(p.title) ?? res.statusText, str(p.detail) ?? '', str(p.field), errors, str(p.request_id), code);
   if (res.status === 401 && sessionToken) {
     clearSession();
     unauthorized();

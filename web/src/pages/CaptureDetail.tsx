@@ -39,7 +39,7 @@ export function hexDump(bytes: Uint8Array, max = 16 * 1024): string {
     const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
     lines.push(`${off.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
   }
-  if (bytes.length > n) lines.push(`… ${bytes.length - n} bytes more`);
+  if (bytes.length > n) lines.push(t('capture.moreBytes', { n: bytes.length - n }));
   return lines.join('\n');
 }
 
@@ -105,7 +105,7 @@ export function CaptureDetail({ binId, captureId, initial, binUrl, onDeleted }: 
         </div>
         {c.body_truncated && <p class="muted small">{t('capture.truncated')}</p>}
         {c.size === 0 ? <Empty>{t('state.emptyBody')}</Empty>
-          : shown === 'pretty' && json.ok ? <JsonView value={json.value} />
+          : shown === 'pretty' && json.ok ? <JsonView value={json.value} toggle={false} />
           : shown === 'raw' ? <pre class="code">{c.body_encoding === 'utf8' ? c.body : t('capture.binary')}</pre>
           : shown === 'hex' ? <pre class="code hex">{hexDump(bytes)}</pre>
           : <div><pre class="code">{toBase64(bytes)}</pre><CopyButton text={toBase64(bytes)} /></div>}

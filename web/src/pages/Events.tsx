@@ -60,7 +60,7 @@ export function Events() {
                 {open === e.event_id && (
                   <div id={`ev-${e.seq}`} class="event-body">
                     <p class="small muted">{t('field.event_id')}: <code class="break">{e.event_id}</code></p>
-                    <JsonView value={e.data} openDepth={1} />
+                    <JsonView value={e.data} openDepth={2} />
                   </div>
                 )}
               </li>

@@ -23,7 +23,7 @@ export function ProblemBox({ problem, onRetry }: { problem: unknown; onRetry?: (
     else if (problem.status === 404) title = t('error.notFound');
     else if (problem.status === 403) title = t('error.forbidden');
     else if (problem.status >= 500) title = t('error.server', { status: problem.status });
-    else title = `${problem.title} (${problem.status})`;
+    else title = `${problem.code ? tMaybe(`problem.${problem.code}`, problem.title) : problem.title} (${problem.status})`;
     detail = problem.detail;
     requestId = problem.requestId;
   } else if (problem instanceof Error) {
@@ -134,13 +134,13 @@ export function When({ at }: { at: string | number | null | undefined }) {
 }
 
 /** A JSON tree: objects and arrays fold (keyboard: summary elements), values keep their type colour. */
-export function JsonView({ value, openDepth = 2 }: { value: unknown; openDepth?: number }) {
+export function JsonView({ value, openDepth = 2, toggle = true }: { value: unknown; openDepth?: number; toggle?: boolean }) {
   const [raw, setRaw] = useState(false);
   const text = JSON.stringify(value, null, 2) ?? 'undefined';
   return (
     <div class="json-view">
       <div class="toolbar">
-        <button type="button" class="secondary small" aria-pressed={raw} onClick={() => setRaw(!raw)}>{raw ? t('json.tree') : t('json.raw')}</button>
+        {toggle && <button type="button" class="secondary small" aria-pressed={raw} onClick={() => setRaw(!raw)}>{raw ? t('json.tree') : t('json.raw')}</button>}
         <CopyButton text={text} label={t('json.copy')} />
       </div>
       {raw ? <pre class="code">{text}</pre> : <div class="json-tree"><JsonNode value={value} depth={0} openDepth={openDepth} /></div>}
