@@ -51,8 +51,10 @@ describe('delivery limits and isolation', () => {
       latencies.push(Date.now() - t0);
     }
     latencies.sort((a, b) => a - b);
-    const p95 = latencies[Math.floor(latencies.length * 0.95)];
-    assert.ok(p95 < 250, `healthy endpoint p95 ${p95} ms while the other hangs (all: ${latencies.join(',')})`);
+    // Were the hanging endpoint in the way, most deliveries would wait for its 400 ms timeout.
+    // A loaded machine may stall one or two samples, so the check is on the bulk of them.
+    const p80 = latencies[Math.floor(latencies.length * 0.8)];
+    assert.ok(p80 < 150, `healthy endpoint p80 ${p80} ms while the other hangs (all: ${latencies.join(',')})`);
     assert.ok(on(e, hang.path).length <= 2 * 2 + 2, 'the hanging endpoint never has more than its concurrency in flight');
     e.receiver.handler = () => ({ status: 200 });
     await e.client.delete(`/api/webhooks/${hang.id}`);
