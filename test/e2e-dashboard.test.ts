@@ -255,6 +255,29 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
     await text(page, 'Salute (ultime 24 ore)');
     await page.locator('section[aria-labelledby="wh-health"] .big').first().waitFor();
     await shot(page, 'webhook-detail-desktop');
+    // "Test" shows the receiver's answer at once: the bin still answers 500.
+    await page.getByRole('button', { name: 'Invia prova' }).click();
+    await page.locator('.test-result').getByText('HTTP 500').waitFor();
+    // Rotation: confirmed, then the new secret shown once.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Ruota il segreto' }).click();
+    assert.match((await page.locator('#secret-value').textContent())!, /^whsec_/);
+    await text(page, 'Segreto precedente valido fino al');
+    // Disable and enable again.
+    await page.getByRole('button', { name: 'Disattiva' }).click();
+    await page.locator('h1').getByText('Disattivato').waitFor();
+    await page.getByRole('button', { name: 'Attiva', exact: true }).click();
+    await page.locator('h1').getByText('Attivo').waitFor();
+
+    // The inspector's own tools on the first capture: curl, and a HAR export.
+    await open(page, binPath);
+    await page.locator('.capture-row').last().click();
+    await page.getByRole('button', { name: 'Mostra come curl' }).click();
+    await page.locator('pre[aria-label="curl"]').getByText('curl').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Esporta HAR' }).click()]);
+    assert.match(download.suggestedFilename(), /^bin_.*\.har$/);
+    await page.getByRole('button', { name: 'Esadecimale' }).click();
+    await page.locator('pre.hex').getByText('00000000').waitFor();
     await open(page, '/events?type=application.*');
     await page.locator('.event-head').first().click();
     await page.locator('.json-tree').first().waitFor();
@@ -316,7 +339,9 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
     await open(p, '/');
     await p.waitForURL('**/login');
     await shot(p, 'login-360');
-    await signIn(p, tenant.key);
+    // Keyboard only: the token field has the focus, Enter submits.
+    await p.keyboard.type(tenant.key);
+    await p.keyboard.press('Enter');
     await p.locator('section[aria-labelledby="chart-outcomes"] svg').first().waitFor();
     await shot(p, 'overview-360');
     for (const [path, name, ready] of [
@@ -333,6 +358,11 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
       // Nothing wider than the screen: no sideways scrolling of the page.
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 1, `${path} is ${overflow}px wider than 360`);
+      // Every form field has a label a screen reader announces.
+      const unlabelled = await p.evaluate(() => [...document.querySelectorAll<HTMLInputElement>('input, select, textarea')]
+        .filter((el) => el.type !== 'hidden' && (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label'))
+        .map((el) => el.outerHTML.slice(0, 80)));
+      assert.deepEqual(unlabelled, [], `${path}: fields without a label`);
       await shot(p, name);
     }
     await phone.close();

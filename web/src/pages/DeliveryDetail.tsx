@@ -1,4 +1,5 @@
 /** One delivery: its frozen body and the timeline of every attempt; resend when finished. */
+import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api.js';
 import { useAction, useApi } from '../hooks.js';
 import { fmtNumber, t, tMaybe } from '../i18n/index.js';
@@ -8,17 +9,24 @@ import { HeaderTable } from './WebhookDetail.js';
 
 export function DeliveryDetail({ id }: { id: string }) {
   const path = `/api/deliveries/${encodeURIComponent(id)}`;
-  const d = useApi<Detail>(path, { refreshMs: 2_000 });
+  // Polled while it may still change: pending or sending, or just resent.
+  const [settled, setSettled] = useState(false);
+  const d = useApi<Detail>(path, { refreshMs: settled ? null : 2_000 });
   const hook = useApi<Webhook>(d.data ? `/api/webhooks/${encodeURIComponent(d.data.webhook_id)}` : null);
   const resend = useAction(async () => {
     await call(`${path}/resend`, { method: 'POST' });
+    setSettled(false);
     d.reload();
   });
+  const isFinished = (s: string | undefined) => s === 'succeeded' || s === 'failed' || s === 'cancelled';
+  useEffect(() => {
+    if (isFinished(d.data?.status) !== settled) setSettled(isFinished(d.data?.status));
+  }, [d.data?.status]);
 
   if (d.error && !d.data) return <div class="page"><h1>{t('delivery.title')}</h1><ProblemBox problem={d.error} onRetry={d.reload} /></div>;
   if (!d.data) return <div class="page"><Loading /></div>;
   const x = d.data;
-  const finished = x.status === 'succeeded' || x.status === 'failed' || x.status === 'cancelled';
+  const finished = isFinished(x.status);
   return (
     <div class="page">
       <p class="crumbs"><a href="/deliveries">{t('nav.deliveries')}</a> /</p>
