@@ -206,6 +206,11 @@ describe('dashboard in Chromium', { skip, timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Applica' }).click();
     await text(page, 'Stato cambiato in 2000');
     await page.locator('.timeline').getByText('Acquisita').first().waitFor();
+    // Times are Rome's, whatever the browser's zone (this one runs in UTC).
+    const doc = await server.api.as(tenant.key).get(`/api${applicationPath}`);
+    const rome = new Intl.DateTimeFormat('it-IT', { timeZone: 'Europe/Rome', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .format(new Date(doc.body.latest_status_change_at));
+    await page.locator('.timeline time', { hasText: rome }).first().waitFor();
     await shot(page, 'application-detail-desktop');
 
     await live.locator('.capture-row').first().waitFor({ timeout: 15_000 });
