@@ -99,6 +99,8 @@ export function streamCaptures(request: FastifyRequest, reply: FastifyReply, o: 
         again = false;
         for (;;) {
           const batch = await o.store.inspector.capturesAfter(o.bin.id, cursor, BATCH, PREVIEW_CHARS);
+          // The bin as it is now: a secret set a moment ago must judge these captures.
+          if (batch.length > 0) o.bin = (await o.store.inspector.findLiveBin(o.bin.id)) ?? o.bin;
           for (const c of batch) {
             if (closed) return;
             await write(`id: ${c.seq}\nevent: request\ndata: ${JSON.stringify(captureOut(c, o.bin, o.publicUrl))}\n\n`);
