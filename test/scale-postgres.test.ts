@@ -154,7 +154,7 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
         const all = [{ name: 'serve', p: c.serve }, ...c.workers.map((w, i) => ({ name: `worker ${i + 1}`, p: w.proc }))];
         const living = (cond: () => boolean | Promise<boolean>) => async () => {
           const dead = all.filter((x) => x.p.child.exitCode !== null || x.p.child.signalCode !== null);
-          if (dead.length > 0) assert.fail(dead.map((x) => `${x.name} died (exit ${x.p.child.exitCode}):\n${x.p.output().slice(-1200)}`).join('\n'));
+          if (dead.length > 0) assert.fail(dead.map((x) => `${x.name} died (exit ${x.p.child.exitCode}):\n${x.p.output().slice(-2500)}`).join('\n'));
           return cond();
         };
 
