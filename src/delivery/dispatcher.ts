@@ -41,6 +41,8 @@ interface EndpointQueue {
   key: string;
   queue: ClaimedDelivery[];
   active: number;
+  /** Answered, but the outcome is not yet committed: would be sent again after a crash. */
+  unrecorded: number;
   limit: number;
 }
 
@@ -136,10 +138,13 @@ export class Dispatcher {
         const full = [...this.endpoints.values()].filter((e) => e.queue.length + e.active >= this.cap(e)).map((e) => e.key);
         const claims = await store.claimDeliveries({
           owner: this.owner, limit, now, leaseMs: this.leaseMs, skipEndpoints: full,
-          perEndpoint: config.endpointConcurrency * this.prefetchRounds,
+          perEndpoint: config.endpointConcurrency * this.prefetchRounds, newEndpoints: 1,
         });
+        // One new endpoint per claim (so woken dispatchers share them); having taken one,
+        // look again at once for the next.
+        const tookNew = claims.some((c) => !this.endpoints.has(c.delivery.endpoint_key));
         for (const c of claims) this.enqueue(c);
-        if (claims.length < limit) {
+        if (claims.length < limit && !tookNew) {
           // Sleep until the next retry comes due (or a wake-up), so short schedules stay exact.
           const next = await store.nextDueAt(Date.now());
           await this.sleep(next === null ? this.pollMs : Math.max(5, Math.min(this.pollMs, next - Date.now())));
@@ -157,7 +162,7 @@ export class Dispatcher {
     const limit = claim.webhook.max_concurrency ?? this.o.config.endpointConcurrency;
     let ep = this.endpoints.get(key);
     if (!ep) {
-      ep = { key, queue: [], active: 0, limit };
+      ep = { key, queue: [], active: 0, unrecorded: 0, limit };
       this.endpoints.set(key, ep);
     }
     ep.limit = Math.min(ep.limit, limit);
@@ -168,7 +173,9 @@ export class Dispatcher {
 
   /** Starts queued sends while the endpoint has free slots. */
   private pump(ep: EndpointQueue): void {
-    while (ep.active < ep.limit && ep.queue.length > 0 && this.state !== 'stopped') {
+    // At most `limit` in flight, and at most `limit` more answered but not yet recorded: what a
+    // crash can make us send twice stays within twice the endpoint's concurrency.
+    while (ep.active < ep.limit && ep.active + ep.unrecorded < 2 * ep.limit && ep.queue.length > 0 && this.state !== 'stopped') {
       const claim = ep.queue.shift()!;
       ep.active++;
       const controller = new AbortController();
@@ -182,7 +189,7 @@ export class Dispatcher {
           this.controllers.delete(claim.delivery.id);
           ep.active--;
           this.local--;
-          if (ep.queue.length === 0 && ep.active === 0) {
+          if (ep.queue.length === 0 && ep.active === 0 && ep.unrecorded === 0) {
             this.endpoints.delete(ep.key);
           } else {
             this.pump(ep);
@@ -233,6 +240,7 @@ export class Dispatcher {
     // The endpoint asked us to slow down: what is queued for it goes back until it recovers.
     if (outcome.endpointBlockedUntil !== null) this.dropQueued(ep);
     this.buffer.push(outcome);
+    ep.unrecorded++;
     this.scheduleFlush();
     if (disable) {
       this.dropQueued(ep, claim.webhook.id);
@@ -260,18 +268,32 @@ export class Dispatcher {
       const outcomes = this.buffer.splice(0);
       const release = this.toRelease.splice(0);
       if (outcomes.length === 0 && release.length === 0) return;
-      const { store, log, config } = this.o;
-      for (let tries = 0; ; tries++) {
-        try {
-          await store.completeAttempts(outcomes);
-          break;
-        } catch (err) {
-          // Never drop an outcome silently: retry while the store comes back; after that the
-          // lease runs out and the delivery is attempted again (at least once, never zero).
-          if (tries >= 20) throw err;
-          log.error({ err, outcomes: outcomes.length }, 'could not record attempts; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** tries, 2000)));
+      // Whatever happens below, these outcomes stop counting as unrecorded once it is over.
+      const settle = () => {
+        for (const o of outcomes) {
+          const ep = this.endpoints.get(o.endpointKey);
+          if (!ep) continue;
+          ep.unrecorded--;
+          if (ep.queue.length === 0 && ep.active === 0 && ep.unrecorded === 0) this.endpoints.delete(ep.key);
+          else this.pump(ep);
         }
+      };
+      const { store, log, config } = this.o;
+      try {
+        for (let tries = 0; ; tries++) {
+          try {
+            await store.completeAttempts(outcomes);
+            break;
+          } catch (err) {
+            // Never drop an outcome silently: retry while the store comes back; after that the
+            // lease runs out and the delivery is attempted again (at least once, never zero).
+            if (tries >= 20) throw err;
+            log.error({ err, outcomes: outcomes.length }, 'could not record attempts; retrying');
+            await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** tries, 2000)));
+          }
+        }
+      } finally {
+        settle();
       }
       if (release.length > 0) await store.releaseClaims(this.owner, release, Date.now());
       // Plain successes change nothing another claim could use; anything else may have (a retry

@@ -32,6 +32,11 @@ export interface ClaimOptions {
   skipEndpoints?: string[];
   /** Most deliveries to take for one endpoint in this claim. */
   perEndpoint?: number;
+  /**
+   * Most endpoints to take over in this claim besides those this owner serves already, so
+   * that dispatchers woken together share the endpoints instead of the first taking them all.
+   */
+  newEndpoints?: number;
 }
 
 export interface ClaimedDelivery {
@@ -167,13 +172,18 @@ export class SqlDeliveryStore implements DeliveryStore {
   async claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
     const { now, owner } = opts;
     return this.db.tx(async (t) => {
-      // Endpoints another live dispatcher serves, or that asked us to slow down.
-      const busy = await t.query<{ endpoint_key: string }>(
-        `SELECT endpoint_key FROM endpoints
-         WHERE (owner IS NOT NULL AND owner <> ? AND owner_until > ?) OR blocked_until > ?`,
-        [owner, now, now],
+      // Endpoints another live dispatcher serves or that asked us to slow down, and ours.
+      const states = await t.query<{ endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null }>(
+        'SELECT endpoint_key, owner, owner_until, blocked_until FROM endpoints WHERE owner IS NOT NULL OR blocked_until > ?', [now],
       );
-      const excluded = [...new Set([...busy.map((r) => r.endpoint_key), ...(opts.skipEndpoints ?? [])])];
+      const mine = new Set<string>();
+      const busy: string[] = [];
+      for (const e of states) {
+        const live = e.owner !== null && Number(e.owner_until) > now;
+        if (live && e.owner === owner && !(Number(e.blocked_until) > now)) mine.add(e.endpoint_key);
+        else if ((live && e.owner !== owner) || Number(e.blocked_until) > now) busy.push(e.endpoint_key);
+      }
+      const excluded = [...new Set([...busy, ...(opts.skipEndpoints ?? [])])];
       const limited = await t.query<{ id: string }>('SELECT id FROM webhooks WHERE next_send_at > ?', [now + 1000]);
 
       const where = [`d.status = 'pending'`, 'd.next_attempt_at <= ?'];
@@ -193,15 +203,20 @@ export class SqlDeliveryStore implements DeliveryStore {
 
       // Take ownership of the endpoints; one that another dispatcher took meanwhile is left alone.
       const owned = new Set<string>();
+      let taken = 0;
       // In key order, so two claimers never wait on each other's endpoint rows in a cycle.
       for (const key of [...new Set(candidates.map((c) => c.endpoint_key))].sort()) {
+        if (!mine.has(key) && taken >= (opts.newEndpoints ?? Infinity)) continue;
         const n = await t.execute(
           `INSERT INTO endpoints (endpoint_key, owner, owner_until, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (endpoint_key) DO UPDATE SET owner = excluded.owner, owner_until = excluded.owner_until, updated_at = excluded.updated_at
            WHERE endpoints.owner IS NULL OR endpoints.owner = excluded.owner OR endpoints.owner_until <= ?`,
           [key, owner, now + opts.leaseMs, now, now],
         );
-        if (n > 0) owned.add(key);
+        if (n > 0) {
+          owned.add(key);
+          if (!mine.has(key)) taken++;
+        }
       }
 
       const hookIds = [...new Set(candidates.map((c) => c.webhook_id))];

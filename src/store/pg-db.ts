@@ -153,6 +153,12 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
       // Set when the connection itself is in doubt: release(err) destroys it instead of
       // returning a client with a half-open transaction to the pool.
       let broken: Error | undefined;
+      // A checked-out client has no pool listener: a connection cut mid-transaction (server
+      // restart, terminated backend) would be an unhandled 'error' and end the process.
+      const onError = (e: Error) => {
+        broken ??= e;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(onClient(client));
@@ -166,6 +172,7 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
         }
         return translate(err);
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
