@@ -23,9 +23,15 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  process.send!({ port: (server.address() as AddressInfo).port });
-});
+// `node receiver.js K` listens on K ports (K receiver origins = K endpoints for messo).
+const ports = Number(process.argv[2] ?? 1);
+const servers = [server, ...Array.from({ length: ports - 1 }, () => {
+  const extra = createServer((req, res) => server.emit('request', req, res));
+  extra.keepAliveTimeout = 60_000;
+  return extra;
+})];
+Promise.all(servers.map((srv) => new Promise<number>((resolve) => srv.listen(0, '127.0.0.1', () => resolve((srv.address() as AddressInfo).port)))))
+  .then((list) => process.send!({ port: list[0], ports: list }));
 process.on('message', (msg: { cmd: string }) => {
   if (msg.cmd === 'count') process.send!({ count });
   if (msg.cmd === 'arrivals') process.send!({ arrivals: arrivals.splice(0) });
@@ -34,5 +40,8 @@ process.on('message', (msg: { cmd: string }) => {
     arrivals.length = 0;
     process.send!({ ok: true });
   }
-  if (msg.cmd === 'exit') server.close(() => process.exit(0));
+  if (msg.cmd === 'exit') {
+    for (const srv of servers) srv.close();
+    setTimeout(() => process.exit(0), 100);
+  }
 });

@@ -3,7 +3,10 @@
  * same bodies to the same receiver in the same run. Not a test: it reports, it does not gate.
  *
  *   npm run bench -- [--events 20000] [--concurrency 10] [--store sqlite|postgres]
- *                    [--workers 0|1|2|4] [--paced-seconds 5] [--rate 1000] [--json file]
+ *                    [--workers 0|1|2|4] [--endpoints 1] [--paced-seconds 5] [--rate 1000] [--json file]
+ *
+ * `--endpoints K` spreads the events over K receiver origins (one webhook each): an endpoint is
+ * served by one dispatcher at a time, so more workers only help with more endpoints.
  *
  * Phases: (1) plain loop: N POSTs with `concurrency` in flight; (2) messo throughput: N events
  * ingested in batches of 1,000 into an API process, then `workers` dispatcher processes
@@ -29,6 +32,7 @@ const N = Number(args.get('events') ?? 20_000);
 const CONCURRENCY = Number(args.get('concurrency') ?? 10);
 const STORE = args.get('store') ?? 'sqlite';
 const WORKERS = Number(args.get('workers') ?? 1);
+const ENDPOINTS = Number(args.get('endpoints') ?? 1);
 const PACED_SECONDS = Number(args.get('paced-seconds') ?? 5);
 const RATE = Number(args.get('rate') ?? 1000);
 const ADMIN = 'bench-admin-token-0123456789';
@@ -42,10 +46,11 @@ function request(child: ChildProcess, cmd: string): Promise<any> {
   });
 }
 
-async function startReceiver(): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(new URL('./receiver.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', resolve as never));
-  return { child, url: `http://127.0.0.1:${port}` };
+async function startReceiver(): Promise<{ child: ChildProcess; url: string; urls: string[] }> {
+  const child = fork(fileURLToPath(new URL('./receiver.js', import.meta.url)), [String(ENDPOINTS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { ports } = await new Promise<{ ports: number[] }>((resolve) => child.once('message', resolve as never));
+  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+  return { child, url: urls[0], urls };
 }
 
 function startMesso(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
@@ -74,26 +79,28 @@ async function api(base: string, token: string, method: string, path: string, bo
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
-function snapshotEvents(n: number, tenant: string) {
-  return Array.from({ length: n }, () => {
+function snapshotEvents(n: number, tenant: string, services: string[] = []) {
+  return Array.from({ length: n }, (_, i) => {
     const doc = sampleApplication(tenant, Date.now());
+    if (services.length > 0) doc.service_id = services[i % services.length];
     return { event_id: randomUUID(), type: 'application.created', data: { application: doc } };
   });
 }
 
-async function plainLoop(url: string, bodies: string[]): Promise<number> {
-  const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
+/** N POSTs, `concurrency` in flight per receiver origin, like messo's per-endpoint limit. */
+async function plainLoop(urls: string[], bodies: string[]): Promise<number> {
+  const pools = urls.map((u) => new Pool(u, { connections: CONCURRENCY, pipelining: 1 }));
   let next = 0;
   const t0 = now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  await Promise.all(pools.flatMap((pool) => Array.from({ length: CONCURRENCY }, async () => {
     while (next < bodies.length) {
       const body = bodies[next++];
       const res = await pool.request({ path: '/plain', method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.body.dump();
     }
-  }));
+  })));
   const rate = bodies.length / ((now() - t0) / 1000);
-  await pool.close();
+  await Promise.all(pools.map((p) => p.close()));
   return rate;
 }
 
@@ -112,8 +119,8 @@ async function main(): Promise<void> {
     // 1. Plain loop with the bodies messo will send.
     const tenant = randomUUID();
     const bodies = snapshotEvents(N, tenant).map((e) => JSON.stringify({ ...renderApplication(e.data.application, 1), event_id: e.event_id }));
-    await plainLoop(receiver.url, bodies.slice(0, Math.min(2000, N))); // warm-up
-    const plainRate = await plainLoop(receiver.url, bodies);
+    await plainLoop(receiver.urls, bodies.slice(0, Math.min(2000, N))); // warm-up
+    const plainRate = await plainLoop(receiver.urls, bodies);
     await request(receiver.child, 'reset');
 
     // 2. messo: one API process (dispatching itself, or not when workers are given) + workers.
@@ -121,9 +128,15 @@ async function main(): Promise<void> {
     procs.push(server.child);
     const t = await api(server.url, ADMIN, 'POST', '/api/tenants', { name: 'Comune di Benchmark' });
     const key = (await api(server.url, ADMIN, 'POST', `/api/tenants/${t.id}/keys`, {})).key;
-    await api(server.url, key, 'POST', '/api/webhooks', { title: 'bench', endpoint: `${receiver.url}/hook`, trigger: 'all' });
+    // One webhook per receiver origin; each event goes to one of them (by service).
+    const services: string[] = [];
+    for (const [i, url] of receiver.urls.entries()) {
+      const svc = await api(server.url, key, 'POST', '/api/services', { name: `Servizio ${i}` });
+      services.push(svc.id);
+      await api(server.url, key, 'POST', '/api/webhooks', { title: `bench ${i}`, endpoint: `${url}/hook`, trigger: 'all', filters: [svc.id] });
+    }
 
-    const events = snapshotEvents(N, t.id);
+    const events = snapshotEvents(N, t.id, services);
     const t0 = now();
     for (let i = 0; i < events.length; i += 1000) await api(server.url, key, 'POST', '/api/events/batch', { events: events.slice(i, i + 1000) });
     const ingestRate = N / ((now() - t0) / 1000);
@@ -146,7 +159,7 @@ async function main(): Promise<void> {
     const start = now();
     const inflight: Promise<void>[] = [];
     for (let i = 0; i < ticks; i++) {
-      const batch = snapshotEvents(perTick, t.id);
+      const batch = snapshotEvents(perTick, t.id, services);
       inflight.push(api(server.url, key, 'POST', '/api/events/batch', { events: batch }).then(() => {
         const at = now();
         for (const e of batch) accepted.set(e.event_id, at);
@@ -166,7 +179,7 @@ async function main(): Promise<void> {
     const lat = (arrivals as [string, number][]).map(([id, at]) => at - (accepted.get(id) ?? at)).sort((a, b) => a - b);
 
     const result = {
-      date: new Date().toISOString(), events: N, concurrency: CONCURRENCY, store: STORE, workers: WORKERS,
+      date: new Date().toISOString(), events: N, concurrency: CONCURRENCY, store: STORE, workers: WORKERS, endpoints: ENDPOINTS,
       plain_loop_per_s: Math.round(plainRate),
       messo_deliveries_per_s: Math.round(messoRate),
       ratio: Number((messoRate / plainRate).toFixed(2)),
@@ -175,7 +188,7 @@ async function main(): Promise<void> {
       latency_ms: { p50: Number(pct(lat, 0.5).toFixed(1)), p99: Number(pct(lat, 0.99).toFixed(1)), max: Number(lat[lat.length - 1].toFixed(1)) },
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`\nplain undici loop: ${result.plain_loop_per_s}/s   messo (${STORE}, ${WORKERS || 'in-process'} workers): ${result.messo_deliveries_per_s}/s  = ${Math.round(result.ratio * 100)} %\n`);
+    process.stdout.write(`\nplain undici loop: ${result.plain_loop_per_s}/s   messo (${STORE}, ${WORKERS || 'in-process'} workers, ${ENDPOINTS} endpoints): ${result.messo_deliveries_per_s}/s  = ${Math.round(result.ratio * 100)} %\n`);
     process.stdout.write(`latency accepted→received at ${result.paced_rate_per_s} events/s: p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms\n`);
     if (args.get('json')) writeFileSync(args.get('json')!, JSON.stringify(result, null, 2));
   } finally {

@@ -21,6 +21,9 @@ import type { DeliveryMetrics } from './metrics.js';
 
 export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
 
+/** Result transactions in flight at once: more lets PostgreSQL group commits; SQLite serialises anyway. */
+const MAX_WRITES = 3;
+
 export interface DispatcherOptions {
   store: Store;
   client: DeliveryClient;
@@ -54,7 +57,11 @@ export class Dispatcher {
   private local = 0;
   private readonly buffer: AttemptOutcome[] = [];
   private readonly toRelease: string[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  /** Result writes in progress; up to MAX_WRITES at once (PostgreSQL commits them in parallel). */
+  private readonly writes = new Set<Promise<void>>();
+  private writeSlots = MAX_WRITES;
+  private waitingWrite: Promise<void> | null = null;
+  private readonly slotWaiters: (() => void)[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
@@ -241,7 +248,9 @@ export class Dispatcher {
     if (outcome.endpointBlockedUntil !== null) this.dropQueued(ep);
     this.buffer.push(outcome);
     ep.unrecorded++;
-    this.scheduleFlush();
+    // The endpoint is about to wait on the record: write now rather than at the timer.
+    if (ep.unrecorded >= ep.limit) void this.flushNow();
+    else this.scheduleFlush();
     if (disable) {
       this.dropQueued(ep, claim.webhook.id);
       await this.flushNow();
@@ -264,10 +273,40 @@ export class Dispatcher {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    this.flushing = this.flushing.then(async () => {
-      const outcomes = this.buffer.splice(0);
-      const release = this.toRelease.splice(0);
-      if (outcomes.length === 0 && release.length === 0) return;
+    if (this.buffer.length === 0 && this.toRelease.length === 0) return Promise.all(this.writes).then(() => undefined);
+    // One write waits for a slot at a time and takes everything buffered when it starts, so
+    // outcomes that arrive meanwhile join it instead of each starting a transaction of one.
+    if (this.waitingWrite) return this.waitingWrite;
+    const p: Promise<void> = this.takeSlot()
+      .then(() => {
+        this.waitingWrite = null;
+        return this.write(this.buffer.splice(0), this.toRelease.splice(0));
+      })
+      .catch((err) => this.o.log.error({ err }, 'flush failed'))
+      .finally(() => {
+        this.writes.delete(p);
+        this.writeSlots++;
+        this.slotWaiters.shift()?.();
+      });
+    this.waitingWrite = p;
+    this.writes.add(p);
+    return p;
+  }
+
+  private takeSlot(): Promise<void> {
+    if (this.writeSlots > 0) {
+      this.writeSlots--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.slotWaiters.push(() => {
+      this.writeSlots--;
+      resolve();
+    }));
+  }
+
+  private async write(outcomes: AttemptOutcome[], release: string[]): Promise<void> {
+    if (outcomes.length === 0 && release.length === 0) return;
+    {
       // Whatever happens below, these outcomes stop counting as unrecorded once it is over.
       const settle = () => {
         for (const o of outcomes) {
@@ -311,8 +350,7 @@ export class Dispatcher {
         }
       }
       if (unblocked) this.wake();
-    }).catch((err) => this.o.log.error({ err }, 'flush failed'));
-    return this.flushing;
+    }
   }
 
   /** Stops claiming, gives back what is queued, waits up to graceMs for sends in flight, aborts the rest. */
@@ -331,6 +369,7 @@ export class Dispatcher {
       for (const c of this.controllers.values()) c.abort();
       while (this.controllers.size > 0) await new Promise((r) => setTimeout(r, 10));
       await this.flushNow();
+      await Promise.all(this.writes);
       await this.o.store.renewLeases(this.owner, 0, []).catch(() => undefined);
       this.state = 'stopped';
     })();

@@ -129,6 +129,16 @@ export interface DeliveryStore {
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
+/**
+ * PostgreSQL: claims, attempt outcomes and lease renewals commit without waiting for the WAL
+ * flush. Should the database crash in the next few ms, what is lost is a claim or an outcome,
+ * and the delivery is simply sent again (at least once, never zero); events themselves are
+ * always committed synchronously. Measured: the dispatcher waited on fsync most of its time.
+ */
+async function relaxedCommit(t: Db): Promise<void> {
+  if (t.dialect === 'postgres') await t.execute('SET LOCAL synchronous_commit = off');
+}
+
 export class SqlDeliveryStore implements DeliveryStore {
   /** PostgreSQL: the NOTIFY channel that wakes dispatchers in other processes. */
   protected wakeChannel: string | null = null;
@@ -172,6 +182,7 @@ export class SqlDeliveryStore implements DeliveryStore {
   async claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
     const { now, owner } = opts;
     return this.db.tx(async (t) => {
+      await relaxedCommit(t);
       // Endpoints another live dispatcher serves or that asked us to slow down, and ours.
       const states = await t.query<{ endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null }>(
         'SELECT endpoint_key, owner, owner_until, blocked_until FROM endpoints WHERE owner IS NOT NULL OR blocked_until > ?', [now],
@@ -195,9 +206,16 @@ export class SqlDeliveryStore implements DeliveryStore {
         SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.order_key = d.order_key
           AND p.seq < d.seq AND p.status IN ('pending', 'sending')))`);
       params.push(opts.limit);
+      // The due rows are picked by position alone (narrow rows, a top-N sort or an index walk),
+      // then joined to their bodies and locked. With FOR UPDATE on the outer query, PostgreSQL
+      // cannot stop a sort early: on fresh statistics it sorted every pending row with its body
+      // on disk (80 ms with 20,000 pending). The outer status check is re-read under the lock.
       const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
       const candidates = (await t.query(
-        `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE ${where.join(' AND ')} ORDER BY d.next_attempt_at, d.seq LIMIT ?${lock}`, params,
+        `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id
+         WHERE d.status = 'pending' AND d.seq IN (
+           SELECT d.seq FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.next_attempt_at, d.seq LIMIT ?)
+         ORDER BY d.next_attempt_at, d.seq${lock}`, params,
       )).map(toDelivery);
       if (candidates.length === 0) return [];
 
@@ -268,6 +286,7 @@ export class SqlDeliveryStore implements DeliveryStore {
 
   async renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void> {
     await this.db.tx(async (t) => {
+      await relaxedCommit(t);
       await t.execute(`UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'sending'`, [leaseUntil, owner]);
       if (activeEndpoints.length > 0) {
         await t.execute(
@@ -287,6 +306,7 @@ export class SqlDeliveryStore implements DeliveryStore {
   async completeAttempts(outcomes: AttemptOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     await this.db.tx(async (t) => {
+      await relaxedCommit(t);
       // Per webhook and endpoint, the batch's outcomes are folded into one state write each.
       const webhookOk = new Map<string, { ok: boolean; at: number }>();
       const endpointOk = new Map<string, boolean>();
@@ -351,11 +371,11 @@ export class SqlDeliveryStore implements DeliveryStore {
           );
         }
       }
-      for (const [id, st] of webhookOk) {
+      for (const [id, st] of [...webhookOk].sort(([a], [b]) => (a < b ? -1 : 1))) {
         if (st.ok) await t.execute('UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL', [id]);
         else await t.execute('UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL', [st.at, id]);
       }
-      for (const key of endpointOk.keys()) {
+      for (const key of [...endpointOk.keys()].sort()) {
         await t.execute('UPDATE endpoints SET slowdowns = 0 WHERE endpoint_key = ? AND slowdowns > 0', [key]);
       }
     });

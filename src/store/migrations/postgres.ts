@@ -147,7 +147,7 @@ CREATE TABLE deliveries (
   updated_at BIGINT NOT NULL,
   completed_at BIGINT
 );
-CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at, seq) WHERE status = 'pending';
 CREATE INDEX deliveries_sending ON deliveries(lease_until) WHERE status = 'sending';
 CREATE INDEX deliveries_tenant ON deliveries(tenant_id, seq);
 CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);
