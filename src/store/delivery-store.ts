@@ -195,6 +195,12 @@ export class SqlDeliveryStore implements DeliveryStore {
         else if ((live && e.owner !== owner) || Number(e.blocked_until) > now) busy.push(e.endpoint_key);
       }
       const excluded = [...new Set([...busy, ...(opts.skipEndpoints ?? [])])];
+      const ownedLive = states.filter((e) => e.owner !== null && Number(e.owner_until) > now).length;
+      // Live dispatchers register by heartbeat (renewLeases) in settings: `dispatcher:<owner>`.
+      const liveRows = await t.query<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM settings WHERE key LIKE 'dispatcher:%' AND CAST(value AS BIGINT) > ?`, [now],
+      );
+      const live = Math.max(1, Number(liveRows[0]?.n ?? 1));
       const limited = await t.query<{ id: string }>('SELECT id FROM webhooks WHERE next_send_at > ?', [now + 1000]);
 
       const where = [`d.status = 'pending'`, 'd.next_attempt_at <= ?'];
@@ -222,9 +228,14 @@ export class SqlDeliveryStore implements DeliveryStore {
       // Take ownership of the endpoints; one that another dispatcher took meanwhile is left alone.
       const owned = new Set<string>();
       let taken = 0;
+      const keys = [...new Set(candidates.map((c) => c.endpoint_key))].sort();
+      // A fair share of the endpoints with work, so dispatchers spread them between them; a lone
+      // dispatcher's share is all of them.
+      const share = Math.ceil((ownedLive + keys.filter((k) => !mine.has(k)).length) / live);
+      const mayTake = Math.min(opts.newEndpoints ?? Infinity, Math.max(0, share - mine.size));
       // In key order, so two claimers never wait on each other's endpoint rows in a cycle.
-      for (const key of [...new Set(candidates.map((c) => c.endpoint_key))].sort()) {
-        if (!mine.has(key) && taken >= (opts.newEndpoints ?? Infinity)) continue;
+      for (const key of keys) {
+        if (!mine.has(key) && taken >= mayTake) continue;
         const n = await t.execute(
           `INSERT INTO endpoints (endpoint_key, owner, owner_until, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (endpoint_key) DO UPDATE SET owner = excluded.owner, owner_until = excluded.owner_until, updated_at = excluded.updated_at
@@ -287,6 +298,16 @@ export class SqlDeliveryStore implements DeliveryStore {
   async renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void> {
     await this.db.tx(async (t) => {
       await relaxedCommit(t);
+      // This dispatcher is alive until leaseUntil (0: it stops); the dead ones are forgotten.
+      if (leaseUntil > 0) {
+        await t.execute(
+          'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          [`dispatcher:${owner}`, String(leaseUntil)],
+        );
+      } else {
+        await t.execute('DELETE FROM settings WHERE key = ?', [`dispatcher:${owner}`]);
+      }
+      await t.execute(`DELETE FROM settings WHERE key LIKE 'dispatcher:%' AND CAST(value AS BIGINT) < ?`, [Date.now() - 60_000]);
       await t.execute(`UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'sending'`, [leaseUntil, owner]);
       if (activeEndpoints.length > 0) {
         await t.execute(
