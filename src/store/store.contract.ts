@@ -8,6 +8,7 @@ import { describe } from 'node:test';
 import type { Store } from './store.js';
 import { entityCases } from './store.contract-entities.js';
 import { eventCases } from './store.contract-events.js';
+import { deliveryCases } from './store.contract-delivery.js';
 import type { StoreCase } from './store.contract-fixtures.js';
 
 export type OpenStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
@@ -26,5 +27,6 @@ export function storeContract(name: string, open: OpenStore): void {
   describe(`Store contract: ${name}`, () => {
     entityCases(withStore);
     eventCases(withStore);
+    deliveryCases(withStore);
   });
 }

@@ -1,0 +1,125 @@
+/**
+ * Store contract, delivery part: what the dispatcher relies on. Claims take due deliveries
+ * under a lease and count the attempt; an endpoint is served by one owner at a time; per-
+ * application chains yield only their head; outcomes move deliveries on; released and expired
+ * claims come back; resend and recover reset the schedule.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { Store } from './store.js';
+import type { AttemptOutcome, ClaimedDelivery } from './delivery-store.js';
+import { createdEvent, newApp, service, tenant, transitionEvent, webhook, type StoreCase } from './store.contract-fixtures.js';
+
+const LEASE = 60_000;
+
+async function queue(store: Store, n: number, hook: Partial<Parameters<typeof webhook>[2]> = {}) {
+  const t = await tenant(store);
+  const svc = await service(store, t.id);
+  const w = await webhook(store, t.id, { trigger: 'all', ...hook });
+  const docs = [];
+  for (let i = 0; i < n; i++) {
+    const doc = newApp(t.id, svc);
+    await store.appendEvents([createdEvent(doc)]);
+    docs.push(doc);
+  }
+  return { t, svc, w, docs };
+}
+
+function outcome(c: ClaimedDelivery, owner: string, result: AttemptOutcome['result'], extra: Partial<AttemptOutcome> = {}): AttemptOutcome {
+  return {
+    deliveryId: c.delivery.id, owner, webhookId: c.webhook.id, endpointKey: c.delivery.endpoint_key, attempt: c.delivery.attempts,
+    startedAt: Date.now(), durationMs: 3, url: c.webhook.endpoint, result, nextAttemptAt: result === 'retry' ? Date.now() + 60_000 : null,
+    statusCode: result === 'success' ? 204 : 500, responseHeaders: { 'x-a': '1' }, responseBody: 'ok', truncated: false,
+    errorClass: null, errorMessage: null, endpointBlockedUntil: null, ...extra,
+  };
+}
+
+export function deliveryCases(withStore: StoreCase): void {
+  it('claims due deliveries under a lease, counting the attempt, each only once', withStore(async (store) => {
+    const { t } = await queue(store, 3);
+    const a = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
+    assert.equal(a.length, 3);
+    assert.ok(a.every((c) => c.delivery.attempts === 1 && c.delivery.body.length > 0));
+    assert.deepEqual(await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE }), []);
+    const listed = (await store.listDeliveries(t.id, {}, { limit: 10 })).items;
+    assert.ok(listed.every((d) => d.status === 'sending'));
+    assert.equal((await store.queueStats(Date.now())).sending, 3);
+  }));
+
+  it('an endpoint is served by one owner at a time', withStore(async (store) => {
+    await queue(store, 4);
+    const a = await store.claimDeliveries({ owner: 'A', limit: 2, now: Date.now(), leaseMs: LEASE });
+    assert.equal(a.length, 2);
+    assert.deepEqual(await store.claimDeliveries({ owner: 'B', limit: 10, now: Date.now(), leaseMs: LEASE }), [], 'B may not take A\'s endpoint');
+    assert.equal((await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE })).length, 2);
+  }));
+
+  it('outcomes move deliveries on and are logged as attempts', withStore(async (store) => {
+    const { t } = await queue(store, 3);
+    const [ok, retry, failed] = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
+    await store.completeAttempts([
+      outcome(ok, 'A', 'success'),
+      outcome(retry, 'A', 'retry', { errorClass: 'timeout', errorMessage: 'slow', statusCode: null }),
+      outcome(failed, 'A', 'failed'),
+    ]);
+    const get = async (c: ClaimedDelivery) => (await store.getDelivery(t.id, c.delivery.id))!;
+    assert.equal((await get(ok)).status, 'succeeded');
+    assert.equal((await get(retry)).status, 'pending');
+    assert.match((await get(retry)).last_error!, /timeout/);
+    assert.equal((await get(failed)).status, 'failed');
+    assert.ok((await get(failed)).completed_at);
+    const attempts = await store.listAttempts(ok.delivery.id);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0].status_code, 204);
+    assert.deepEqual(attempts[0].response_headers, { 'x-a': '1' });
+    assert.deepEqual(await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE }), [], 'the retry is not due yet');
+    assert.equal((await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now() + 61_000, leaseMs: LEASE })).length, 1);
+  }));
+
+  it('released and expired claims come back; resend and recover reset the schedule', withStore(async (store) => {
+    const { t, w } = await queue(store, 3);
+    const claims = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: 1 });
+    assert.equal(await store.releaseClaims('A', [claims[0].delivery.id], Date.now()), 1);
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await store.releaseExpiredLeases(Date.now(), 10), 2, 'the other two had their lease run out');
+    await store.renewLeases('A', 0, []);
+    const again = await store.claimDeliveries({ owner: 'B', limit: 10, now: Date.now(), leaseMs: LEASE });
+    assert.equal(again.length, 3);
+    assert.ok(again.every((c) => c.delivery.attempts === 2), 'a crash mid-attempt still counts as an attempt');
+    await store.completeAttempts(again.map((c) => outcome(c, 'B', 'failed')));
+    const resent = await store.resendDelivery(t.id, again[0].delivery.id, Date.now());
+    assert.equal(resent?.status, 'pending');
+    assert.equal(resent?.attempts, 0);
+    assert.equal(await store.resendDelivery(t.id, again[0].delivery.id, Date.now()), null, 'not while pending');
+    assert.equal(await store.recoverDeliveries(t.id, w.id, 0, Date.now() + 1, Date.now()), 2);
+    assert.equal((await store.claimDeliveries({ owner: 'B', limit: 10, now: Date.now(), leaseMs: LEASE })).length, 3);
+  }));
+
+  it('per-application ordering yields only the head of each chain', withStore(async (store) => {
+    const { t, docs } = await queue(store, 1, { ordering: 'per_application' });
+    let doc = docs[0];
+    for (const [i, to] of [4000, 4100].entries()) {
+      const next = transitionEvent(doc, to, i + 1, Date.now());
+      await store.appendEvents([next.event]);
+      doc = next.doc;
+    }
+    const first = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
+    assert.equal(first.length, 1, 'one at a time per pratica');
+    assert.equal(first[0].delivery.event_type, 'application.created');
+    assert.deepEqual(await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE }), []);
+    await store.completeAttempts([outcome(first[0], 'A', 'success')]);
+    const second = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
+    assert.equal(second.length, 1);
+    assert.equal(JSON.parse(second[0].delivery.body).status, 4000);
+    assert.equal((await store.listDeliveries(t.id, {}, { limit: 10 })).items.length, 3);
+  }));
+
+  it('a slowed-down endpoint is not claimed until its pause ends', withStore(async (store) => {
+    await queue(store, 2);
+    const [c] = await store.claimDeliveries({ owner: 'A', limit: 1, now: Date.now(), leaseMs: LEASE });
+    await store.completeAttempts([outcome(c, 'A', 'retry', { statusCode: 429, nextAttemptAt: Date.now(), endpointBlockedUntil: Date.now() + 60_000 })]);
+    assert.deepEqual(await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE }), []);
+    assert.equal(await store.endpointSlowdowns(c.delivery.endpoint_key), 1);
+    assert.equal((await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now() + 61_000, leaseMs: LEASE })).length, 2);
+  }));
+}
