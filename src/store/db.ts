@@ -17,6 +17,11 @@ export interface Db {
   /** Runs `fn` in one transaction: all of it is written, or none of it. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * SQLite: a number that changes when another connection (another process) commits; reading it
+   * costs no I/O. Lets a dispatcher notice work queued by another process without polling rows.
+   */
+  dataVersion?(): number;
 }
 
 /** Raised when a unique constraint refuses a write. Drivers translate their own codes to it. */

@@ -48,8 +48,25 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   }
 
   /** Wakes this process's dispatcher when another process queued work; null: nothing to listen to. */
-  subscribeWake(_onWake: () => void, _onError: (err: Error) => void): { close(): Promise<void> } | null {
-    return null;
+  subscribeWake(onWake: () => void, onError: (err: Error) => void): { close(): Promise<void> } | null {
+    const version = this.db.dataVersion?.bind(this.db);
+    if (!version) return null;
+    // SQLite shared by processes (serve + worker on one machine): data_version moves when
+    // another process commits. Checked every 25 ms: an in-memory read, no query on the rows.
+    let last = version();
+    const timer = setInterval(() => {
+      try {
+        const now = version();
+        if (now !== last) {
+          last = now;
+          onWake();
+        }
+      } catch (err) {
+        onError(err as Error);
+      }
+    }, 25);
+    timer.unref();
+    return { close: async () => clearInterval(timer) };
   }
 
   /** The database port itself, for whole-store tools (migrate-store). */

@@ -100,5 +100,6 @@ export function openSqlite(path: string): Db {
       await lock;
       conn.close();
     },
+    dataVersion: () => (conn.open ? Number(conn.pragma('data_version', { simple: true })) : 0),
   };
 }
