@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { waitUntil } from './harness.js';
 import { createApplication, createWebhook, deliveryEnv, move, on, waitForDelivery, waitForPath, type DeliveryEnv } from './delivery-helpers.js';
 
-const referenceKeys = Object.keys(JSON.parse(readFileSync(new URL('../../../shared/reference/webhook-opencity-v2.example.json', import.meta.url), 'utf8')));
+const referenceKeys = Object.keys(JSON.parse(readFileSync(new URL('../../test/fixtures/webhook-opencity-v2.example.json', import.meta.url), 'utf8')));
 
 function headersOf(h: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
