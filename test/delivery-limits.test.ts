@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startReceiver, waitUntil, type Receiver } from './harness.js';
-import { createApplication, createWebhook, deliveryEnv, move, on, waitForDelivery, waitForPath, type DeliveryEnv } from './delivery-helpers.js';
+import { createApplication, createWebhook, deliveryEnv, move, on, waitForDelivery, type DeliveryEnv } from './delivery-helpers.js';
 
 describe('delivery limits and isolation', () => {
   let e: DeliveryEnv;

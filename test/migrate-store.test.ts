@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { openStore } from '../src/store/index.js';
 import { createTenant, startReceiver, startTestServer, tempDir, waitUntil, type Receiver } from './harness.js';
 import { describeOnPg, freshPgSchema, type PgSchema } from './pg.js';
 import { BIN } from './proc.js';
