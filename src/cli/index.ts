@@ -97,7 +97,7 @@ function printBanner(cfg: Config, url: string, admin: Awaited<ReturnType<typeof 
     '',
     `  messo is listening on ${url}  (public URL ${base})`,
     `  store: ${redactUrl(cfg.databaseUrl)}   dispatcher: ${cfg.dispatcher ? 'on' : 'off'}`,
-    `  API reference: ${base}/docs`,
+    `  dashboard: ${base}/   API reference: ${base}/docs`,
     '',
   ];
   if (admin.source === 'generated') {
