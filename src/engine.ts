@@ -10,7 +10,7 @@ import { createMetrics } from './delivery/metrics.js';
 import type { AppContext } from './http/context.js';
 
 export function engineFor(config: Config) {
-  return async (ctx: AppContext, log: Logger): Promise<{ stop(): Promise<void> }> => {
+  return async (ctx: AppContext, log: Logger): Promise<{ stop(): Promise<void>; dispatcherId: string | null }> => {
     const client = createDeliveryClient(config);
     const metrics = createMetrics(ctx.store);
     ctx.client = client;
@@ -40,6 +40,7 @@ export function engineFor(config: Config) {
     first.unref();
     every.unref();
     return {
+      dispatcherId: dispatcher?.owner ?? null,
       async stop() {
         clearTimeout(first);
         clearInterval(every);

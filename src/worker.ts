@@ -23,7 +23,8 @@ export async function startWorker(config: Config, log: Logger, opts: { port?: nu
   if (opts.port !== undefined) {
     server = createServer((req, res) => {
       if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        // The dispatcher's id is its lease owner in the store: what an operator greps for.
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', dispatcher: engine.dispatcherId }));
       } else if (req.url === '/metrics' && ctx.metrics) {
         ctx.metrics.registry.metrics().then(
           (text) => res.writeHead(200, { 'content-type': ctx.metrics!.registry.contentType }).end(text),

@@ -21,6 +21,8 @@ export interface WorkerProc {
   proc: Proc;
   /** Attempts this process made, by outcome (success, retry, failed), from its /metrics. */
   attempts(): Promise<Record<string, number>>;
+  /** Its dispatcher's id: the lease owner of what it claims (from /healthz). */
+  dispatcherId(): Promise<string>;
 }
 
 export interface Cluster {
@@ -50,6 +52,9 @@ export async function startWorkerProc(env: Record<string, string>): Promise<Work
   }, 20_000, 'the worker to start');
   return {
     proc,
+    async dispatcherId() {
+      return (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).dispatcher;
+    },
     async attempts() {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const out: Record<string, number> = {};

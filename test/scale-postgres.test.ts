@@ -96,9 +96,13 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
       const events = snapshots(5000, (i) => svc[i % 5]);
       await ingest(c.api, events);
       await waitUntil(() => tally.events.size >= 1000, 60_000, 'a fifth of the load delivered before the kill');
-      // The victim: the worker that did most so far (so it surely owned endpoints).
-      const done = await Promise.all(c.workers.map(async (w) => (await w.attempts()).success ?? 0));
-      const victim = c.workers[done.indexOf(Math.max(...done))];
+      // The victim: the worker holding the most claims right now (so it surely owns endpoints).
+      const ids = await Promise.all(c.workers.map((w) => w.dispatcherId()));
+      const holding = await inSchema<{ lease_owner: string; n: number }>(c.pg,
+        `SELECT lease_owner, COUNT(*) AS n FROM deliveries WHERE status = 'sending' GROUP BY lease_owner ORDER BY n DESC`);
+      const top = holding.find((h) => ids.includes(h.lease_owner));
+      assert.ok(top, 'some worker holds claims mid-load');
+      const victim = c.workers[ids.indexOf(top.lease_owner)];
       const killedAt = Date.now();
       victim.proc.child.kill('SIGKILL');
       await victim.proc.exited;
