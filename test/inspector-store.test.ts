@@ -5,11 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { openStore, type Store } from '../src/store/index.js';
 import type { NewCapture } from '../src/store/inspector-store.js';
-import { createTenant, startTestServer, tempDir, type TestServer } from './harness.js';
+import { createTenant, startTestServer, type TestServer } from './harness.js';
+import { freshPgStore, freshSqliteStore } from './stores.js';
 import { newBin, send, SseReader } from './inspector-helpers.js';
 import pg from 'pg';
 import { describeOnPg, freshPgSchema, pgAdmin, PG_URL, type PgSchema } from './pg.js';
@@ -120,30 +119,10 @@ function contract(name: string, open: () => Promise<{ store: Store; cleanup(): P
   });
 }
 
-contract('sqlite', async () => {
-  const dir = tempDir('messo-inspector-');
-  const store = await openStore(`sqlite:${join(dir, 'messo.db')}`);
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+contract('sqlite', () => freshSqliteStore('messo-inspector-'));
 
 await describeOnPg('inspector store on postgres', () => {
-  contract('postgres', async () => {
-    const pg = await freshPgSchema();
-    const store = await openStore(pg.url);
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await pg.drop();
-      },
-    };
-  });
+  contract('postgres', () => freshPgStore());
 
   it("a capture waits for another process's uncommitted capture in the same bin: seq order is commit order", async () => {
     const schema = await freshPgSchema();

@@ -8,6 +8,7 @@ import { it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../src/store/index.js';
 import { storeContract } from '../src/store/store.contract.js';
+import { freshPgStore } from './stores.js';
 import { UniqueViolation } from '../src/store/db.js';
 import { openPostgres, type PgDb } from '../src/store/pg-db.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
@@ -19,17 +20,7 @@ const skip = await pgSkip();
 if (skip) {
   test('Store contract: postgres', { skip }, () => undefined);
 } else {
-  storeContract('postgres', async () => {
-    const pg = await freshPgSchema();
-    const store = await openStore(pg.url);
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await pg.drop();
-      },
-    };
-  });
+  storeContract('postgres', () => freshPgStore());
 }
 
 /** A driver on a fresh schema, closed and dropped after `fn`. */
