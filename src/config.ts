@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { DEFAULT_RETRY_SCHEDULE_SEC, parseRetrySchedule } from './domain/retry-policy.js';
-import { parseCidrList } from './delivery/address-guard.js';
+import { parseCidrList } from './domain/cidr.js';
 
 export interface Config {
   port: number;

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createDeliveryClient } from './delivery/client.js';
+import { createDeliveryClient } from './outbound/client.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { createMetrics } from './delivery/metrics.js';
 import type { AppContext } from './http/context.js';

@@ -7,7 +7,7 @@ import { nextAttemptDelayMs, parseRetryAfter } from '../domain/retry-policy.js';
 import { signatureHeader } from '../domain/signing.js';
 import type { AttemptOutcome, ClaimedDelivery } from '../store/delivery-store.js';
 import type { Webhook } from '../store/types.js';
-import type { SendRequest, SendResult } from './sender.js';
+import type { SendRequest, SendResult } from '../outbound/sender.js';
 
 export const USER_AGENT = 'messo-webhooks/0.1 (+https://standardwebhooks.com)';
 

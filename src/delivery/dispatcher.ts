@@ -16,7 +16,7 @@ import type { Config } from '../config.js';
 import type { AttemptOutcome, ClaimedDelivery } from '../store/delivery-store.js';
 import type { Store } from '../store/store.js';
 import { buildRequest, decide, SLOW_DOWN_CODES } from './attempt.js';
-import type { DeliveryClient } from './client.js';
+import type { DeliveryClient } from '../outbound/client.js';
 import type { DeliveryMetrics } from './metrics.js';
 
 export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';

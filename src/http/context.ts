@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
-import type { DeliveryClient } from '../delivery/client.js';
+import type { DeliveryClient } from '../outbound/client.js';
 import type { DeliveryMetrics } from '../delivery/metrics.js';
 
 export interface AppContext {

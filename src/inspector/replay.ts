@@ -7,8 +7,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { createAddressPolicy } from '../delivery/address-guard.js';
-import { createSender } from '../delivery/sender.js';
+import { createAddressPolicy } from '../outbound/address-guard.js';
+import { createSender } from '../outbound/sender.js';
 import { invalid } from '../http/errors.js';
 import type { Bin, Capture } from '../store/inspector-store.js';
 import { resendHeaders } from './export.js';

@@ -10,7 +10,7 @@ import { prefixedId } from '../../domain/ids.js';
 import { FORMATS } from '../../domain/payload.js';
 import { generateSecret } from '../../domain/signing.js';
 import { isStatusCode } from '../../domain/statuses.js';
-import { createAddressPolicy } from '../../delivery/address-guard.js';
+import { createAddressPolicy } from '../../outbound/address-guard.js';
 import { ORDERINGS, type Webhook, type WebhookInput } from '../../store/types.js';
 import { tenantOf } from '../auth.js';
 import { invalid, notFound } from '../errors.js';

@@ -15,7 +15,7 @@
  * CIDRs (`MESSO_ALLOWED_TARGETS`), e.g. for a receiver on the municipality's own network.
  */
 import ipaddr from 'ipaddr.js';
-import { isIP } from 'node:net';
+import { parseCidr, parseStrictIp as parseStrict } from '../domain/cidr.js';
 
 export type AddressVerdict = { allowed: true } | { allowed: false; reason: string };
 
@@ -123,70 +123,12 @@ function classifyV6(addr: IPv6): AddressVerdict {
   return ALLOWED;
 }
 
-/**
- * Parses an address exactly as the socket layer will see it; a parser disagreement is how SSRF
- * filters are beaten. Two ipaddr.js leniencies are closed here:
- * - it accepts legacy IPv4 forms ("0x7f.1", octal "010.0.0.1"), so `net.isIP` must pass first;
- * - it reads "::a.b.c.d" as the MAPPED address ::ffff:a.b.c.d, while the OS reads the
- *   IPv4-compatible ::a.b.c.d, so a trailing dotted quad is rewritten to two hex groups first.
- */
-function parseStrict(ip: string): IPv4 | IPv6 | null {
-  if (typeof ip !== 'string') return null;
-  const family = isIP(ip);
-  if (family === 0) return null;
-  let text = ip;
-  if (family === 6) {
-    const zone = text.indexOf('%');
-    const zoneSuffix = zone >= 0 ? text.slice(zone) : '';
-    const bare = zone >= 0 ? text.slice(0, zone) : text;
-    // isIP has already checked each octet is a decimal 0-255 without leading zeros.
-    text =
-      bare.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a: string, b: string, c: string, d: string) => {
-        const hex = (hi: string, lo: string) => ((Number(hi) << 8) | Number(lo)).toString(16);
-        return `${hex(a, b)}:${hex(c, d)}`;
-      }) + zoneSuffix;
-  }
-  try {
-    return ipaddr.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 /** The built-in verdict, with no allow-list. */
 export function classifyAddress(ip: string): AddressVerdict {
   const addr = parseStrict(ip);
   if (addr === null) return refuse(`not an IP address: "${ip}"`);
   return addr.kind() === 'ipv4' ? classifyV4(addr as IPv4) : classifyV6(addr as IPv6);
-}
-
-function parseCidr(entry: string): [IPv4 | IPv6, number] {
-  const [address, bits, ...rest] = entry.split('/');
-  const addr = rest.length === 0 ? parseStrict(address) : null;
-  if (addr === null) {
-    throw new Error(`"${entry}" is not a CIDR such as 10.1.0.0/16 or fd12::/64, nor a single IP address`);
-  }
-  const max = addr.kind() === 'ipv4' ? 32 : 128;
-  if (bits === undefined) return [addr, max];
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) {
-    throw new Error(`"${entry}" has an invalid prefix length: expected 0-${max}`);
-  }
-  return [addr, Number(bits)];
-}
-
-/**
- * Parses a comma- or whitespace-separated CIDR list (the `MESSO_ALLOWED_TARGETS` format).
- * A bare address means a single host. Returns normalised `address/bits` strings; throws on the
- * first bad entry, naming it, since this runs at boot.
- */
-export function parseCidrList(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .filter((entry) => entry !== '')
-    .map((entry) => {
-      const [addr, bits] = parseCidr(entry);
-      return `${addr.toString()}/${bits}`;
-    });
 }
 
 /**

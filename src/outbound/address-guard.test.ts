@@ -1,7 +1,8 @@
 // Address VALUES only: nothing here opens a socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyAddress, createAddressPolicy, parseCidrList } from './address-guard.js';
+import { classifyAddress, createAddressPolicy } from './address-guard.js';
+import { parseCidrList } from '../domain/cidr.js';
 
 function assertRefused(ip: string, reasonPart: string | RegExp, check = classifyAddress): void {
   const verdict = check(ip);
