@@ -12,7 +12,7 @@ export interface Config {
   databaseUrl: string;
   adminToken: string | null;
   publicUrl: string;
-  /** False when publicUrl was derived from host and port (then a port 0 is replaced by the real one). */
+  /** False when publicUrl was derived from host and port (see withPort). */
   publicUrlSet: boolean;
   logLevel: string;
   bodyLimit: number;
@@ -20,7 +20,7 @@ export interface Config {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   endpointConcurrency: number;
-  allowedTargets: string[];
+  allowedTargets: readonly string[];
   secretOverlapSec: number;
   autoDisableAfterSec: number;
   dispatcher: boolean;
@@ -46,6 +46,19 @@ export function parseSize(text: string): number | null {
   const unit = (m[2] ?? 'b').toLowerCase();
   const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
   return Math.floor(Number(m[1]) * mult);
+}
+
+/** How this server is reached when MESSO_PUBLIC_URL is not set: its own host and port. */
+export function defaultPublicUrl(host: string, port: number): string {
+  return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The configuration once the port is known for sure (port 0 picks a free one at start): a
+ * derived public URL names the real port. A new object; the given one is left as it was.
+ */
+export function withPort(config: Config, port: number): Config {
+  return { ...config, port, publicUrl: config.publicUrlSet ? config.publicUrl : defaultPublicUrl(config.host, port) };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -101,8 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('MESSO_ADMIN_TOKEN: must be at least 16 characters (the value is not shown)');
   }
 
-  const defaultPublic = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
-  let publicUrl = get('MESSO_PUBLIC_URL') ?? defaultPublic;
+  let publicUrl = get('MESSO_PUBLIC_URL') ?? defaultPublicUrl(host, port);
   try {
     const u = new URL(publicUrl);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();

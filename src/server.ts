@@ -1,42 +1,27 @@
 /**
  * Running messo: the API (and, by default, the dispatcher) in one process, with graceful
- * shutdown. `messo worker` runs the dispatcher alone (src/cli).
+ * shutdown. `messo worker` runs the dispatcher alone (src/worker.ts).
+ *
+ * Start-up order: the port is settled first (port 0 picks a free one), so the configuration,
+ * and with it the public URL that bin URLs and the own-inspector exception name, is final
+ * before the runtime is built from it; then the store, the runtime, the engine, the app.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { createServer } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { sha256 } from './domain/ids.js';
-import { buildApp } from './http/app.js';
-import type { AppContext } from './http/context.js';
+import { buildApp } from './app.js';
+import { withPort, type Config } from './config.js';
+import { startEngine } from './engine.js';
 import { createLogger } from './logger.js';
-import { engineFor } from './engine.js';
-import { inspectorApiPlugin, inspectorCapturePlugin } from './inspector/index.js';
-import { openStore } from './store/index.js';
-import type { Store } from './store/store.js';
-
-const ADMIN_HASH_KEY = 'admin_token_sha256';
-
-export interface AdminToken {
-  hash: string;
-  /** Set only when the token was generated now: it is shown this once. */
-  generated: string | null;
-  source: 'env' | 'stored' | 'generated';
-}
-
-/** The admin token: from MESSO_ADMIN_TOKEN, or generated at first start and stored hashed. */
-export async function resolveAdminToken(store: Store, config: Config, reset = false): Promise<AdminToken> {
-  if (config.adminToken) return { hash: sha256(config.adminToken), generated: null, source: 'env' };
-  const stored = reset ? null : await store.getSetting(ADMIN_HASH_KEY);
-  if (stored) return { hash: stored, generated: null, source: 'stored' };
-  const token = `messo_admin_${randomBytes(24).toString('base64url')}`;
-  await store.setSetting(ADMIN_HASH_KEY, sha256(token));
-  return { hash: sha256(token), generated: token, source: 'generated' };
-}
+import { createRuntime } from './runtime.js';
+import { openStore, type Store } from './store/index.js';
+import { resolveAdminToken, type AdminToken } from './usecases/admin-token.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
+  /** The configuration this server runs with: the port and public URL are the real ones. */
+  config: Readonly<Config>;
   url: string;
   admin: AdminToken;
   stop(): Promise<void>;
@@ -44,44 +29,64 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: Logger | false;
-  /**
-   * Adds engine hooks and plugins to the context before the app is built. Default: the
-   * delivery engine (outbound client, metrics, and the dispatcher unless config.dispatcher is off).
-   */
-  extend?: (ctx: AppContext, log: Logger) => Promise<{ stop(): Promise<void> } | void>;
+  /** The dispatcher (unless config.dispatcher is off) and retention; default true. */
+  engine?: boolean;
+}
+
+/** A port that is free now on this host: the kernel's pick for port 0, given back at once. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const addr = probe.address();
+      probe.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  // A free port can be taken by another process between the probe and the listen: rare, and
+  // then the whole start is simply done again on a new one.
+  for (let tries = 0; ; tries++) {
+    try {
+      return await startOn(config.port === 0 ? withPort(config, await freePort(config.host)) : config, opts);
+    } catch (err) {
+      if (config.port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 4) throw err;
+    }
+  }
+}
+
+async function startOn(config: Config, opts: StartOptions): Promise<RunningServer> {
   const log = opts.logger === false ? createLogger('silent') : opts.logger ?? createLogger(config.logLevel);
   const store = await openStore(config.databaseUrl);
-  const admin = await resolveAdminToken(store, config);
-  const ctx: AppContext = { config, store, adminTokenHash: admin.hash, plugins: [], apiPlugins: [] };
-  ctx.plugins!.push(inspectorCapturePlugin);
-  ctx.apiPlugins!.push(inspectorApiPlugin);
-  const engine = await (opts.extend ?? engineFor(config))(ctx, log);
-  const app = await buildApp(ctx, { logger: opts.logger === false ? false : log });
-  const address = await app.listen({ port: config.port, host: config.host });
-  // Port 0 picks a free port: the derived public URL (bin URLs, the banner) must name it.
-  if (!config.publicUrlSet && config.port === 0) {
-    const port = new URL(address).port;
-    config.publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
-  }
-  let stopping: Promise<void> | null = null;
-  return {
-    app,
-    store,
-    url: address,
-    admin,
-    stop() {
-      // Idempotent: the first call does the work, later calls wait for it.
-      stopping ??= (async () => {
-        await app.close();
-        if (engine) await engine.stop();
-        await store.close();
-      })();
-      return stopping;
-    },
+  const runtime = createRuntime({ config, store, log });
+  const engine = opts.engine === false ? null : startEngine(runtime);
+  let app: FastifyInstance | null = null;
+  const stopAll = async () => {
+    if (app) await app.close();
+    await engine?.stop();
+    await runtime.close();
+    await store.close();
   };
+  try {
+    const admin = await resolveAdminToken(store, config);
+    app = await buildApp(runtime, { adminTokenHash: admin.hash, logger: opts.logger === false ? false : log });
+    const url = await app.listen({ port: config.port, host: config.host });
+    let stopping: Promise<void> | null = null;
+    return {
+      app,
+      store,
+      config: runtime.config,
+      url,
+      admin,
+      // Idempotent: the first call does the work, later calls wait for it.
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Stops gracefully on SIGTERM/SIGINT; a second signal exits at once. */

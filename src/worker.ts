@@ -5,8 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { engineFor } from './engine.js';
-import type { AppContext } from './http/context.js';
+import { startEngine } from './engine.js';
+import { createRuntime } from './runtime.js';
 import { openStore } from './store/index.js';
 
 export interface RunningWorker {
@@ -16,18 +16,20 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config, log: Logger, opts: { port?: number } = {}): Promise<RunningWorker> {
   const store = await openStore(config.databaseUrl);
-  const ctx: AppContext = { config: { ...config, dispatcher: true }, store, adminTokenHash: '', plugins: [], apiPlugins: [] };
-  const engine = await engineFor(ctx.config)(ctx, log);
+  // A worker is there to dispatch, whatever MESSO_DISPATCHER says for API processes.
+  const runtime = createRuntime({ config: { ...config, dispatcher: true }, store, log });
+  const engine = startEngine(runtime);
   let server: Server | null = null;
   let port: number | null = null;
   if (opts.port !== undefined) {
+    const { registry } = runtime.metrics;
     server = createServer((req, res) => {
       if (req.url === '/healthz') {
         // The dispatcher's id is its lease owner in the store: what an operator greps for.
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', dispatcher: engine.dispatcherId }));
-      } else if (req.url === '/metrics' && ctx.metrics) {
-        ctx.metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': ctx.metrics!.registry.contentType }).end(text),
+      } else if (req.url === '/metrics') {
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
           () => res.writeHead(500).end(),
         );
       } else {
@@ -45,6 +47,7 @@ export async function startWorker(config: Config, log: Logger, opts: { port?: nu
       stopping ??= (async () => {
         if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
         await engine.stop();
+        await runtime.close();
         await store.close();
       })();
       return stopping;

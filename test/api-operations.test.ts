@@ -24,7 +24,7 @@ describe('operations', () => {
 
   it('answers /readyz with 503 once the store is gone, while /healthz stays up', async () => {
     // No engine: nothing else may touch the store after it is closed.
-    const doomed = await startTestServer({}, { extend: async () => undefined });
+    const doomed = await startTestServer({}, { engine: false });
     try {
       await doomed.store.close();
       assertProblem(await doomed.api.get('/readyz'), 503);

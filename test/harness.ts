@@ -8,14 +8,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import { startServer, type RunningServer, type StartOptions } from '../src/server.js';
 import { freshPgSchema } from './pg.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface TestServer extends RunningServer {
-  config: Config;
   dir: string;
   api: Client;
   adminApi: Client;
@@ -87,7 +86,6 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
   const base = server.url.replace('[::1]', '[::1]');
   return {
     ...server,
-    config,
     dir,
     api: new Client(base, null),
     adminApi: new Client(base, ADMIN_TOKEN),

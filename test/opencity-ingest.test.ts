@@ -47,10 +47,10 @@ interface Setup {
   countEvents(tenantId?: string): Promise<number>;
 }
 
-async function setup(env: Record<string, string> = {}, extend?: StartOptions['extend']): Promise<Setup> {
+async function setup(env: Record<string, string> = {}, engine?: StartOptions['engine']): Promise<Setup> {
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => { logs.push(line); } });
-  const server = await startTestServer(env, { logger, extend });
+  const server = await startTestServer(env, { logger, engine });
   const tenant = await createTenant(server, 'Comune di Bugliano');
   const patched = await server.adminApi.patch(`/api/tenants/${tenant.id}`, { external_id: CORE_TENANT });
   assert.equal(patched.status, 200, patched.text);

@@ -1,14 +1,9 @@
 /** Offline administration straight on the store: tenants, API keys, the admin token. */
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { prefixedId, sha256, uuid } from '../domain/ids.js';
 import { openStore } from '../store/index.js';
-import { resolveAdminToken } from '../server.js';
-import { config } from './index.js';
-
-function slug(name: string): string {
-  return name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'tenant';
-}
+import { resolveAdminToken } from '../usecases/admin-token.js';
+import { createTenant, mintApiKey } from '../usecases/tenants.js';
+import { config } from './config.js';
 
 async function withStore<T>(fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
   const store = await openStore(config().databaseUrl);
@@ -17,12 +12,6 @@ async function withStore<T>(fn: (store: Awaited<ReturnType<typeof openStore>>) =
   } finally {
     await store.close();
   }
-}
-
-export async function createKey(store: Awaited<ReturnType<typeof openStore>>, tenantId: string, name: string) {
-  const secret = `messo_${randomBytes(24).toString('base64url')}`;
-  const key = await store.createApiKey({ id: prefixedId('key'), tenant_id: tenantId, name, prefix: secret.slice(0, 12), hash: sha256(secret) });
-  return { key, secret };
 }
 
 export function registerAdminCommands(program: Command): void {
@@ -35,8 +24,8 @@ export function registerAdminCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { name: string; slug?: string; externalId?: string; json?: boolean }) => {
       await withStore(async (store) => {
-        const t = await store.createTenant({ id: uuid(), name: opts.name, slug: opts.slug ?? slug(opts.name), external_id: opts.externalId ?? null });
-        const { secret } = await createKey(store, t.id, 'default');
+        const t = await createTenant(store, { name: opts.name, slug: opts.slug, external_id: opts.externalId });
+        const { secret } = await mintApiKey(store, t.id, 'default');
         if (opts.json) process.stdout.write(`${JSON.stringify({ tenant: t, api_key: secret })}\n`);
         else process.stdout.write(`tenant ${t.id} (${t.name})\nAPI key (shown once): ${secret}\n`);
       });
@@ -64,7 +53,7 @@ export function registerAdminCommands(program: Command): void {
           process.exitCode = 1;
           return;
         }
-        const { secret } = await createKey(store, opts.tenant, opts.name);
+        const { secret } = await mintApiKey(store, opts.tenant, opts.name);
         process.stdout.write(`${secret}\n`);
       });
     });

@@ -3,27 +3,15 @@
  * `npm start`, and has --help.
  */
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
-import { openStore } from '../store/index.js';
-import { SqlStore } from '../store/sql-store.js';
-import { transfer } from '../store/transfer.js';
-import { resolveAdminToken, startServer, stopOnSignals } from '../server.js';
+import { openStore, SqlStore, transfer } from '../store/index.js';
+import { startServer, stopOnSignals } from '../server.js';
+import type { AdminToken } from '../usecases/admin-token.js';
 import { registerAdminCommands } from './admin.js';
+import { config, redactUrl } from './config.js';
 import { registerInspectorCommands } from './inspector.js';
 import { startWorker } from '../worker.js';
-
-export function config(): Config {
-  try {
-    return loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`messo: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
 
 export function buildCli(): Command {
   const program = new Command();
@@ -41,7 +29,7 @@ export function buildCli(): Command {
       const log = createLogger(cfg.logLevel);
       const server = await startServer(cfg, { logger: log });
       stopOnSignals(server.stop, log);
-      printBanner(cfg, server.url, server.admin);
+      printBanner(server.config, server.url, server.admin);
     });
 
   program.command('worker')
@@ -87,11 +75,7 @@ export function buildCli(): Command {
   return program;
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
-}
-
-function printBanner(cfg: Config, url: string, admin: Awaited<ReturnType<typeof resolveAdminToken>>): void {
+function printBanner(cfg: Config, url: string, admin: AdminToken): void {
   const base = cfg.publicUrl;
   const lines = [
     '',

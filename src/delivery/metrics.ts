@@ -3,7 +3,7 @@
  * scraped, so they are right across processes, not just for this one.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DeliveryStore } from '../store/delivery-store.js';
+import type { DeliveryStore } from '../store/index.js';
 
 export interface DeliveryMetrics {
   registry: Registry;
@@ -12,7 +12,7 @@ export interface DeliveryMetrics {
   webhookFailures: Counter<'webhook_id'>;
 }
 
-export function createMetrics(store: DeliveryStore): DeliveryMetrics {
+export function createDeliveryMetrics(store: Pick<DeliveryStore, 'queueStats'>): DeliveryMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'messo_process_' });
   const deliveries = new Counter({

@@ -13,7 +13,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { prefixedId } from '../domain/ids.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { ApiError, notFound } from '../http-common/errors.js';
 import type { Bin } from '../store/inspector-store.js';
 import { busFor } from './bus.js';
 import { MAX_DELAY_MS, stepFor } from './rules.js';
@@ -56,7 +56,7 @@ async function readUnparsedBody(raw: IncomingMessage, limit: number): Promise<Bu
 }
 
 export const captureRoutes: FastifyPluginAsync = async (app) => {
-  const { store, config } = app.ctx;
+  const { store, config } = app.runtime;
   const bus = busFor(store);
   const limit = config.inspectorBodyLimit;
 

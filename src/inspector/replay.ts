@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { createAddressPolicy } from '../outbound/address-guard.js';
 import { createSender } from '../outbound/sender.js';
-import { invalid } from '../http/errors.js';
+import { invalid } from '../http-common/errors.js';
 import type { Bin, Capture } from '../store/inspector-store.js';
 import { resendHeaders } from './export.js';
 import { bodyBytes } from './views.js';
@@ -26,7 +26,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export function replayRoute(deps: { captureOf(request: FastifyRequest): Promise<{ bin: Bin; capture: Capture }> }): FastifyPluginAsync {
   return async (app) => {
-    const { config } = app.ctx;
+    const { config } = app.runtime;
     const sender = createSender({
       policy: createAddressPolicy(config.allowedTargets),
       connectTimeoutMs: config.connectTimeoutMs,

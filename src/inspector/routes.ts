@@ -11,8 +11,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { prefixedId } from '../domain/ids.js';
 import { verify } from '../domain/signing.js';
-import { ApiError, invalid, notFound } from '../http/errors.js';
-import { pageOf, timeParam } from '../http/schemas.js';
+import { ApiError, invalid, notFound } from '../http-common/errors.js';
+import { pageOf, timeParam } from '../http-common/schemas.js';
 import type { Bin, BinOwner, Capture } from '../store/inspector-store.js';
 import { curlCommand, harPieces, jsonPieces } from './export.js';
 import { replayRoute } from './replay.js';
@@ -64,7 +64,7 @@ export interface BinRoutesOptions {
 
 export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
   return async (app) => {
-    const { store, config } = app.ctx;
+    const { store, config } = app.runtime;
     const tags = ['inspector'];
     const security = opts.anonymous ? [] : undefined;
     const publicUrl = () => config.publicUrl;

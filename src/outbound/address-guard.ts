@@ -135,7 +135,7 @@ export function classifyAddress(ip: string): AddressVerdict {
  * A policy whose allow-list wins over the built-in refusals. An IPv4-mapped address also
  * matches IPv4 entries: `::ffff:127.0.0.1` reaches the same socket as 127.0.0.1.
  */
-export function createAddressPolicy(allowedCidrs: string[]): AddressPolicy {
+export function createAddressPolicy(allowedCidrs: readonly string[]): AddressPolicy {
   const allowed = allowedCidrs.map(parseCidr);
   return {
     check(ip: string): AddressVerdict {

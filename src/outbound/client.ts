@@ -12,12 +12,15 @@ export interface DeliveryClient {
   close(): Promise<void>;
 }
 
-export function createDeliveryClient(config: Config): DeliveryClient {
+/** A URL of this server's own inspector (`<public URL>/in/…`): the one target the guard lets pass. */
+export function isOwnInspectorUrl(url: URL, publicUrl: string): boolean {
+  return url.origin === new URL(publicUrl).origin && url.pathname.startsWith('/in/');
+}
+
+export function createDeliveryClient(config: Pick<Config, 'connectTimeoutMs' | 'requestTimeoutMs' | 'allowedTargets' | 'publicUrl'>): DeliveryClient {
   const opts = { connectTimeoutMs: config.connectTimeoutMs, timeoutMs: config.requestTimeoutMs, maxResponseBytes: 16 * 1024 };
   const guarded = createSender({ ...opts, policy: createAddressPolicy(config.allowedTargets) });
   let own: Sender | null = null;
-  let publicUrl = '';
-  let ownOrigin = '';
   return {
     send(req) {
       let url: URL | null = null;
@@ -26,12 +29,7 @@ export function createDeliveryClient(config: Config): DeliveryClient {
       } catch {
         /* the sender reports it */
       }
-      // Read each time: with port 0 the public URL is known only once the server listens.
-      if (config.publicUrl !== publicUrl) {
-        publicUrl = config.publicUrl;
-        ownOrigin = new URL(publicUrl).origin;
-      }
-      if (url && url.origin === ownOrigin && url.pathname.startsWith('/in/')) {
+      if (url && isOwnInspectorUrl(url, config.publicUrl)) {
         own ??= createSender({ ...opts, policy: createAddressPolicy(['0.0.0.0/0', '::/0']) });
         return own.send(req);
       }

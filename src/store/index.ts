@@ -20,3 +20,11 @@ export async function openStore(url: string, opts: { migrate?: boolean } = {}): 
 
 export type { Store } from './store.js';
 export { NotFoundError, ConflictError, DuplicateError } from './store.js';
+export type * from './types.js';
+export { DELIVERY_STATUSES, ORDERINGS, SERVICE_STATUSES } from './types.js';
+export type { AttemptOutcome, ClaimedDelivery, ClaimOptions, DeliveryStore, QueueStats, WebhookStats, MinuteBucket } from './delivery-store.js';
+export type { Bin, BinOwner, BodyEncoding, Capture, InspectorStore, ResponseStep } from './inspector-store.js';
+export type { IngestToken, IngestTokenStore } from './ingest-token-store.js';
+export { BadCursorError } from './rows.js';
+export { SqlStore } from './sql-store.js';
+export { transfer } from './transfer.js';

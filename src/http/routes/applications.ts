@@ -12,9 +12,9 @@ import { uuid } from '../../domain/ids.js';
 import { allowedTargets, canTransition, CREATABLE_STATUSES, isStatusCode, statusName } from '../../domain/statuses.js';
 import { ConflictError } from '../../store/store.js';
 import type { ApplicationRow } from '../../store/types.js';
-import { tenantOf } from '../auth.js';
-import { ApiError, invalid, notFound } from '../errors.js';
-import { AnyObject, IdParams, pageOf, PageQuery, requestedVersion, timeParam, VersionQuery } from '../schemas.js';
+import { tenantOf } from '../../http-common/auth.js';
+import { ApiError, invalid, notFound } from '../../http-common/errors.js';
+import { AnyObject, IdParams, pageOf, PageQuery, requestedVersion, timeParam, VersionQuery } from '../../http-common/schemas.js';
 
 const NullableString = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
 
@@ -63,7 +63,7 @@ const ApplicationOut = Type.Object({}, { additionalProperties: true, description
 
 async function loadApplication(request: FastifyRequest, id: string): Promise<{ tenantId: string; row: ApplicationRow }> {
   const tenantId = await tenantOf(request);
-  const row = await request.server.ctx.store.getApplication(tenantId, id);
+  const row = await request.server.runtime.store.getApplication(tenantId, id);
   if (!row) throw notFound('application');
   return { tenantId, row };
 }
@@ -83,7 +83,7 @@ function historyItem(e: EventRecord) {
 }
 
 export const applicationRoutes: FastifyPluginAsync = async (app) => {
-  const { store } = app.ctx;
+  const { store } = app.runtime;
   const tags = ['applications'];
 
   app.post<{ Body: Static<typeof ApplicationBody> }>('/applications', {
@@ -104,7 +104,7 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
       event_created_at: now, app_id: MESSO_APP_ID, data: { application: doc },
       projection: { kind: 'application', doc, mode: 'strict', expectedVersion: null },
     }]);
-    app.ctx.onEventsAppended?.();
+    app.runtime.work.notify();
     return reply.status(201).send(renderApplication(doc, version));
   });
 
@@ -156,7 +156,7 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
           event_created_at: now, app_id: MESSO_APP_ID, data: { application: doc, from: row.status, to, message },
           projection: { kind: 'application', doc, mode: 'strict', expectedVersion: row.version },
         }]);
-        app.ctx.onEventsAppended?.();
+        app.runtime.work.notify();
         return renderApplication(doc, version);
       } catch (err) {
         if (!(err instanceof ConflictError) || tries >= 3) throw err;
@@ -193,7 +193,7 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
       event_id: uuid(), type: EVENT_TYPES.messageCreated, tenant_id: tenantId, subject: row.id, event_version: 1,
       event_created_at: now, app_id: MESSO_APP_ID, data: { message, service_id: row.service_id, application_status: row.status },
     }]);
-    app.ctx.onEventsAppended?.();
+    app.runtime.work.notify();
     return reply.status(201).send(message);
   });
 

@@ -11,9 +11,9 @@ import { renderPayload } from '../../domain/payload.js';
 import { sampleApplication } from '../../domain/sample.js';
 import { buildRequest } from '../../delivery/attempt.js';
 import { DELIVERY_STATUSES, type Attempt, type Delivery } from '../../store/types.js';
-import { tenantOf } from '../auth.js';
-import { ApiError, invalid, notFound } from '../errors.js';
-import { IdParams, iso, PageQuery, timeParam } from '../schemas.js';
+import { tenantOf } from '../../http-common/auth.js';
+import { ApiError, invalid, notFound } from '../../http-common/errors.js';
+import { IdParams, iso, PageQuery, timeParam } from '../../http-common/schemas.js';
 
 export function deliveryOut(d: Delivery) {
   return {
@@ -52,7 +52,7 @@ const TestBody = Type.Object({
 }, { additionalProperties: false });
 
 export const deliveryRoutes: FastifyPluginAsync = async (app) => {
-  const { store } = app.ctx;
+  const { store } = app.runtime;
   const tags = ['deliveries'];
 
   async function webhookOf(request: FastifyRequest, id: string) {
@@ -96,7 +96,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (app) => {
       if (!(await store.getDelivery(tenantId, request.params.id))) throw notFound('delivery');
       throw new ApiError('conflict', 'the delivery is still pending or being sent');
     }
-    app.ctx.onEventsAppended?.();
+    app.runtime.work.notify();
     return reply.status(202).send(deliveryOut(d));
   });
 
@@ -108,7 +108,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (app) => {
     const until = request.body.until ? Date.parse(request.body.until) : Date.now() + 1;
     if (until <= since) throw invalid('until', 'must be after since');
     const recovered = await store.recoverDeliveries(tenantId, webhook.id, since, until, Date.now());
-    if (recovered > 0) app.ctx.onEventsAppended?.();
+    if (recovered > 0) app.runtime.work.notify();
     return reply.status(202).send({ recovered });
   });
 
@@ -116,7 +116,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (app) => {
     schema: { tags, summary: "Send a pratica (or a sample) to the webhook now and return the receiver's answer", params: IdParams, body: TestBody },
   }, async (request) => {
     const { tenantId, webhook } = await webhookOf(request, request.params.id);
-    const client = app.ctx.client;
+    const client = app.runtime.client;
     if (!client) throw new ApiError('unavailable', 'this process has no outbound client');
     const now = Date.now();
     let doc;

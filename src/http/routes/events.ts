@@ -13,9 +13,9 @@ import { isStatusCode } from '../../domain/statuses.js';
 import { classifySnapshot, OUTDATED_SNAPSHOT_TYPE } from '../../domain/snapshot.js';
 import type { Store } from '../../store/store.js';
 import type { NewEvent } from '../../store/types.js';
-import { tenantOf } from '../auth.js';
-import { ApiError, invalid, notFound } from '../errors.js';
-import { AnyObject, pageOf, PageQuery, timeParam } from '../schemas.js';
+import { tenantOf } from '../../http-common/auth.js';
+import { ApiError, invalid, notFound } from '../../http-common/errors.js';
+import { AnyObject, pageOf, PageQuery, timeParam } from '../../http-common/schemas.js';
 
 export const IngestEvent = Type.Object({
   event_id: Type.String({ format: 'uuid' }),
@@ -89,7 +89,7 @@ async function toNewEvent(store: Store, tenantId: string, input: IngestEvent, fi
 }
 
 export const eventRoutes: FastifyPluginAsync = async (app) => {
-  const { store } = app.ctx;
+  const { store } = app.runtime;
   const tags = ['events'];
 
   app.get<{ Querystring: { limit: number; cursor?: string; type?: string; subject?: string; since?: string } }>('/events', {
@@ -130,7 +130,7 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
       ids.add(events[i].event_id);
     }
     const results = await store.appendEvents(events);
-    if (results.some((r) => r.created)) app.ctx.onEventsAppended?.();
+    if (results.some((r) => r.created)) app.runtime.work.notify();
     return results;
   }
 

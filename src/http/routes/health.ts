@@ -5,7 +5,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive' } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'The store answers' } }, async (request, reply) => {
     try {
-      await app.ctx.store.ping();
+      await app.runtime.store.ping();
       return { status: 'ready' };
     } catch (err) {
       request.log.warn({ err }, 'store not reachable');

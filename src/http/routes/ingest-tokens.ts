@@ -6,9 +6,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { IngestToken } from '../../store/ingest-token-store.js';
-import { tenantOf } from '../auth.js';
-import { notFound } from '../errors.js';
-import { IdParams, iso } from '../schemas.js';
+import { tenantOf } from '../../http-common/auth.js';
+import { notFound } from '../../http-common/errors.js';
+import { IdParams, iso } from '../../http-common/schemas.js';
 
 const TokenBody = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: 'opencity', description: 'e.g. the core instance it is for' })),
@@ -26,7 +26,7 @@ const tokenOut = (t: IngestToken) => ({
 });
 
 export const ingestTokenRoutes: FastifyPluginAsync = async (app) => {
-  const { store, config } = app.ctx;
+  const { store, config } = app.runtime;
   const tags = ['ingest'];
 
   app.post<{ Body: Static<typeof TokenBody> }>('/ingest-tokens', {

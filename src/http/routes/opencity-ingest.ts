@@ -23,8 +23,8 @@ import { sha256 } from '../../domain/ids.js';
 import { classifySnapshot, OUTDATED_SNAPSHOT_TYPE } from '../../domain/snapshot.js';
 import { DuplicateError } from '../../store/store.js';
 import type { NewEvent, Service, ServiceStatus, Tenant } from '../../store/types.js';
-import { ApiError, invalid } from '../errors.js';
-import { slugify } from './tenants.js';
+import { ApiError, invalid } from '../../http-common/errors.js';
+import { slugify } from '../../usecases/tenants.js';
 
 export const OPENCITY_TOPICS = ['applications', 'services', 'meetings', 'calendars'] as const;
 export type OpenCityTopic = (typeof OPENCITY_TOPICS)[number];
@@ -132,7 +132,7 @@ interface Resolved {
 }
 
 export const opencityIngestRoutes: FastifyPluginAsync = async (app) => {
-  const { store } = app.ctx;
+  const { store } = app.runtime;
   const resolved = new WeakMap<FastifyRequest, Resolved>();
   const serialize = serializer();
 
@@ -242,7 +242,7 @@ export const opencityIngestRoutes: FastifyPluginAsync = async (app) => {
         throw err;
       }
     });
-    if (outcome.result === 'created') app.ctx.onEventsAppended?.();
+    if (outcome.result === 'created') app.runtime.work.notify();
     log.debug({ result: outcome.result, type: outcome.type }, 'opencity ingest');
     return reply.status(outcome.result === 'created' ? 201 : 200).send({ ...outcome, event_id: body.event_id });
   });

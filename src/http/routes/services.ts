@@ -4,10 +4,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { EVENT_TYPES, MESSO_APP_ID } from '../../domain/events.js';
 import { uuid } from '../../domain/ids.js';
 import { SERVICE_STATUSES, type Service } from '../../store/types.js';
-import { tenantOf } from '../auth.js';
-import { ApiError, notFound } from '../errors.js';
-import { IdParams, iso, pageOf, PageQuery } from '../schemas.js';
-import { slugify } from './tenants.js';
+import { tenantOf } from '../../http-common/auth.js';
+import { ApiError, notFound } from '../../http-common/errors.js';
+import { IdParams, iso, pageOf, PageQuery } from '../../http-common/schemas.js';
+import { slugify } from '../../usecases/tenants.js';
 
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 300 }),
@@ -45,7 +45,7 @@ export const serviceOut = (s: Service) => ({
 });
 
 export const serviceRoutes: FastifyPluginAsync = async (app) => {
-  const { store } = app.ctx;
+  const { store } = app.runtime;
   const tags = ['services'];
 
   async function save(tenantId: string, service: Omit<Service, 'created_at' | 'updated_at'>, type: string): Promise<Service> {
@@ -54,7 +54,7 @@ export const serviceRoutes: FastifyPluginAsync = async (app) => {
       event_created_at: Date.now(), app_id: MESSO_APP_ID, data: { service },
       projection: { kind: 'service', service },
     }]);
-    app.ctx.onEventsAppended?.();
+    app.runtime.work.notify();
     return (await store.getService(tenantId, service.id))!;
   }
 

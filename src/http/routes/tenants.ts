@@ -4,12 +4,11 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { randomBytes } from 'node:crypto';
-import { prefixedId, uuid } from '../../domain/ids.js';
-import type { ApiKey, Tenant } from '../../store/types.js';
-import { requireAdmin, sha256, tenantOf } from '../auth.js';
-import { ApiError, notFound } from '../errors.js';
-import { IdParams, iso, pageOf, PageQuery } from '../schemas.js';
+import type { ApiKey, Tenant } from '../../store/index.js';
+import { createTenant, mintApiKey } from '../../usecases/tenants.js';
+import { requireAdmin, tenantOf } from '../../http-common/auth.js';
+import { ApiError, notFound } from '../../http-common/errors.js';
+import { IdParams, iso, pageOf, PageQuery } from '../../http-common/schemas.js';
 
 const TenantBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, description: 'e.g. "Comune di Bugliano"' }),
@@ -43,39 +42,29 @@ const keyOut = (k: ApiKey, secret?: string) => ({
   last_used_at: iso(k.last_used_at), ...(secret ? { key: secret } : {}),
 });
 
-export function slugify(name: string): string {
-  const s = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return (s || 'tenant').slice(0, 60);
-}
-
 /** A tenant key may see its own tenant only; anything else is "not found". */
 async function visibleTenant(request: FastifyRequest, id: string): Promise<Tenant> {
   const p = request.principal;
   if (p.kind === 'tenant' && p.tenantId !== id) throw notFound('tenant');
-  const t = await request.server.ctx.store.getTenant(id);
+  const t = await request.server.runtime.store.getTenant(id);
   if (!t) throw notFound('tenant');
   return t;
 }
 
-export async function issueApiKey(request: FastifyRequest, tenantId: string, name: string) {
-  const secret = `messo_${randomBytes(24).toString('base64url')}`;
-  const key = await request.server.ctx.store.createApiKey({
-    id: prefixedId('key'), tenant_id: tenantId, name, prefix: secret.slice(0, 12), hash: sha256(secret),
-  });
+async function issueApiKey(request: FastifyRequest, tenantId: string, name: string) {
+  const { key, secret } = await mintApiKey(request.server.runtime.store, tenantId, name);
   return keyOut(key, secret);
 }
 
 export const tenantRoutes: FastifyPluginAsync = async (app) => {
-  const store = app.ctx.store;
+  const store = app.runtime.store;
   const tags = ['tenants'];
 
   app.post<{ Body: Static<typeof TenantBody> }>('/tenants', {
     schema: { tags, summary: 'Create a tenant (admin)', body: TenantBody, response: { 201: TenantOut } },
   }, async (request, reply) => {
     requireAdmin(request);
-    const b = request.body;
-    const tenant = await store.createTenant({ id: uuid(), name: b.name, slug: b.slug ?? slugify(b.name), external_id: b.external_id ?? null });
-    return reply.status(201).send(tenantOut(tenant));
+    return reply.status(201).send(tenantOut(await createTenant(store, request.body)));
   });
 
   app.get<{ Querystring: { limit: number; cursor?: string } }>('/tenants', {

@@ -5,24 +5,13 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { isIP } from 'node:net';
-import { prefixedId } from '../../domain/ids.js';
 import { FORMATS } from '../../domain/payload.js';
 import { generateSecret } from '../../domain/signing.js';
-import { isStatusCode } from '../../domain/statuses.js';
-import { createAddressPolicy } from '../../outbound/address-guard.js';
-import { ORDERINGS, type Webhook, type WebhookInput } from '../../store/types.js';
-import { tenantOf } from '../auth.js';
-import { invalid, notFound } from '../errors.js';
-import { IdParams, iso, pageOf, PageQuery } from '../schemas.js';
-
-/** Headers the sender owns: overriding them would break HTTP framing or the signature. */
-export const RESERVED_HEADERS = new Set([
-  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
-  'proxy-connection', 'expect', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
-]);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
-const TYPE_PATTERN = /^(\*|[a-z][a-z0-9_]*(\.([a-z][a-z0-9_]*|\*))+)$/;
+import { ORDERINGS, type Webhook } from '../../store/index.js';
+import { createWebhook, updateWebhook } from '../../usecases/webhooks.js';
+import { tenantOf } from '../../http-common/auth.js';
+import { notFound } from '../../http-common/errors.js';
+import { IdParams, iso, pageOf, PageQuery } from '../../http-common/schemas.js';
 
 const fields = {
   title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -85,60 +74,8 @@ export function webhookOut(w: Webhook, withSecret = false) {
 
 type Body = Static<typeof WebhookBody>;
 
-/** Checks what a schema cannot: URL, trigger, event types, services of this tenant, headers. */
-async function checkWebhook(request: FastifyRequest, tenantId: string, b: Partial<Body>): Promise<void> {
-  const { store, config } = request.server.ctx;
-  if (b.endpoint !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(b.endpoint);
-    } catch {
-      throw invalid('endpoint', 'must be an absolute http(s) URL');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('endpoint', 'must be an http or https URL');
-    // First filter only: the dispatcher checks the address it actually connects to, every time.
-    const own = new URL(config.publicUrl);
-    const isOwnInspector = url.origin === own.origin && url.pathname.startsWith('/in/');
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const literal = isIP(host) ? host : host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : null;
-    if (literal && !isOwnInspector) {
-      const verdict = createAddressPolicy(config.allowedTargets).check(literal);
-      if (!verdict.allowed) throw invalid('endpoint', `refused target: ${verdict.reason} (see MESSO_ALLOWED_TARGETS)`);
-    }
-  }
-  if (b.trigger !== undefined && b.trigger !== null) {
-    const t = String(b.trigger);
-    if (t !== 'all' && t !== 'message_created' && !(/^\d+$/.test(t) && isStatusCode(Number(t)))) {
-      throw invalid('trigger', `"${t}" is not all, message_created or an OpenCity status code`);
-    }
-  }
-  for (const [i, e] of (b.events ?? []).entries()) {
-    if (!TYPE_PATTERN.test(e)) throw invalid(`events.${i}`, `"${e}" is not an event type such as application.status_changed or application.*`);
-  }
-  if (Array.isArray(b.filters)) {
-    for (const [i, id] of b.filters.entries()) {
-      if (id === 'all') continue;
-      if (!(await store.getService(tenantId, id))) throw invalid(`filters.${i}`, `service ${id} does not exist for this tenant`);
-    }
-  }
-  if (b.headers) {
-    const names = Object.keys(b.headers);
-    if (names.length > 50) throw invalid('headers', 'at most 50 headers');
-    for (const name of names) {
-      if (!HEADER_NAME.test(name)) throw invalid(`headers.${name}`, 'is not a valid header name');
-      if (RESERVED_HEADERS.has(name.toLowerCase())) throw invalid(`headers.${name}`, 'is set by messo and may not be overridden');
-      if (/[\r\n\0]/.test(b.headers[name])) throw invalid(`headers.${name}`, 'must not contain line breaks');
-    }
-  }
-}
-
-function normalizeFilters(f: Body['filters']): 'all' | string[] {
-  if (f === undefined || f === 'all') return 'all';
-  return f.includes('all') ? 'all' : [...new Set(f)];
-}
-
 export const webhookRoutes: FastifyPluginAsync = async (app) => {
-  const { store, config } = app.ctx;
+  const { store, config } = app.runtime;
   const tags = ['webhooks'];
 
   async function load(request: FastifyRequest, id: string) {
@@ -151,18 +88,7 @@ export const webhookRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Body }>('/webhooks', {
     schema: { tags, summary: 'Create a webhook; the answer holds its signing secret, shown this once', body: WebhookBody, response: { 201: WebhookOut } },
   }, async (request, reply) => {
-    const tenantId = await tenantOf(request);
-    const b = request.body;
-    await checkWebhook(request, tenantId, b);
-    const events = b.events ?? [];
-    const input: WebhookInput = {
-      title: b.title, description: b.description ?? null, endpoint: b.endpoint, method: b.method ?? 'POST',
-      trigger: b.trigger === undefined || b.trigger === null ? (events.length > 0 ? null : 'all') : String(b.trigger),
-      events, filters: normalizeFilters(b.filters), headers: b.headers ?? {}, version: b.version ?? 1,
-      format: b.format ?? 'opencity', active: b.active ?? true, ordering: b.ordering ?? 'none',
-      max_concurrency: b.max_concurrency ?? null, rate_limit: b.rate_limit ?? null, secret: generateSecret(),
-    };
-    const w = await store.createWebhook({ ...input, id: prefixedId('wh'), tenant_id: tenantId });
+    const w = await createWebhook(app.runtime, await tenantOf(request), request.body);
     return reply.status(201).send(webhookOut(w, true));
   });
 
@@ -180,21 +106,7 @@ export const webhookRoutes: FastifyPluginAsync = async (app) => {
   app.patch<{ Params: { id: string }; Body: Partial<Body> }>('/webhooks/:id', {
     schema: { tags, summary: 'Update a webhook (active: true re-enables it)', params: IdParams, body: WebhookPatch, response: { 200: WebhookOut } },
   }, async (request) => {
-    const { tenantId, webhook } = await load(request, request.params.id);
-    const b = request.body;
-    await checkWebhook(request, tenantId, b);
-    const patch: Partial<WebhookInput> = {};
-    for (const k of ['title', 'description', 'endpoint', 'method', 'headers', 'version', 'format', 'active', 'ordering', 'max_concurrency', 'rate_limit', 'events'] as const) {
-      if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
-    }
-    if (b.trigger !== undefined) patch.trigger = b.trigger === null ? null : String(b.trigger);
-    if (b.filters !== undefined) patch.filters = normalizeFilters(b.filters);
-    const events = patch.events ?? webhook.events;
-    const trigger = patch.trigger !== undefined ? patch.trigger : webhook.trigger;
-    if (events.length === 0 && trigger === null) throw invalid('trigger', 'a webhook needs a trigger or event types');
-    const updated = await store.updateWebhook(tenantId, webhook.id, patch);
-    if (!updated) throw notFound('webhook');
-    return webhookOut(updated);
+    return webhookOut(await updateWebhook(app.runtime, await tenantOf(request), request.params.id, request.body));
   });
 
   app.delete<{ Params: { id: string } }>('/webhooks/:id', {

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin';
 import { timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../domain/ids.js';
 import type { FastifyRequest } from 'fastify';
+import './fastify.js';
 import { ApiError } from './errors.js';
 
 export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; keyId: string };
@@ -18,11 +19,9 @@ declare module 'fastify' {
   }
 }
 
-export { sha256 };
-
-export const authPlugin = fp(async (app) => {
-  app.decorateRequest('principal', null as never);
-  const adminHash = Buffer.from(app.ctx.adminTokenHash, 'hex');
+export const authPlugin = fp<{ adminTokenHash: string }>(async (app, opts) => {
+  app.decorateRequest('principal');
+  const adminHash = Buffer.from(opts.adminTokenHash, 'hex');
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -32,7 +31,7 @@ export const authPlugin = fp(async (app) => {
       request.principal = { kind: 'admin' };
       return;
     }
-    const key = await app.ctx.store.findApiKeyByHash(hash);
+    const key = await app.runtime.store.findApiKeyByHash(hash);
     if (!key) throw new ApiError('unauthorized', 'the token is not valid or was revoked');
     request.principal = { kind: 'tenant', tenantId: key.tenant_id, keyId: key.id };
   });
@@ -47,7 +46,7 @@ export async function tenantOf(request: FastifyRequest): Promise<string> {
   if (!tenantId) {
     throw new ApiError('forbidden', 'the admin token manages tenants; to act for one tenant send X-Tenant-Id or use its API key', { field: 'X-Tenant-Id' });
   }
-  const tenant = await request.server.ctx.store.getTenant(tenantId);
+  const tenant = await request.server.runtime.store.getTenant(tenantId);
   if (!tenant) throw new ApiError('not_found', 'tenant not found', { field: 'X-Tenant-Id' });
   return tenant.id;
 }

@@ -1,34 +1,20 @@
 /**
- * Builds the HTTP application. The app is separate from the server that listens, so tests
- * and the CLI build it the same way. Every resource is a plugin; auth is a hook on `/api`.
+ * The HTTP ground every resource stands on: one Fastify instance with the runtime decorated,
+ * strict JSON parsing (NUL refused, syntax errors as problems), the error handler that turns
+ * every failure into problem+json from one catalogue, and the OpenAPI document. The resources
+ * themselves are registered by src/app.ts.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Runtime } from '../runtime.js';
+import { BadCursorError, ConflictError, DuplicateError } from '../store/index.js';
+import { InputError, MissingError } from '../usecases/errors.js';
 import { ApiError, problemBody, PROBLEMS, type ProblemCode } from './errors.js';
+import './fastify.js';
 import { fieldErrors, validatorCompiler } from './validation.js';
-import { authPlugin } from './auth.js';
-import type { AppContext } from './context.js';
-import { healthRoutes } from './routes/health.js';
-import { tenantRoutes } from './routes/tenants.js';
-import { serviceRoutes } from './routes/services.js';
-import { applicationRoutes } from './routes/applications.js';
-import { eventRoutes } from './routes/events.js';
-import { webhookRoutes } from './routes/webhooks.js';
-import { deliveryRoutes } from './routes/deliveries.js';
-import { ingestTokenRoutes } from './routes/ingest-tokens.js';
-import { opencityIngestRoutes } from './routes/opencity-ingest.js';
-import { dashboardPlugin } from './dashboard.js';
-import { BadCursorError } from '../store/rows.js';
-import { ConflictError, DuplicateError } from '../store/store.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    ctx: AppContext;
-  }
-}
 
 /** Fastify's own error codes, mapped onto our catalogue. */
 const FASTIFY_CODES: Record<string, ProblemCode> = {
@@ -52,10 +38,10 @@ function findNul(value: unknown, path: string): string | null {
   return null;
 }
 
-export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }): Promise<FastifyInstance> {
+export async function createBaseApp(runtime: Runtime, opts: { logger: Logger | false }): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...(opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
-    bodyLimit: ctx.config.bodyLimit,
+    bodyLimit: runtime.config.bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
@@ -69,7 +55,7 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
     },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
-  app.decorate('ctx', ctx);
+  app.decorate('runtime', runtime);
 
   // JSON with a syntax error must be a 400 problem, not a generic 500.
   app.addContentTypeParser(['application/json', 'application/problem+json', 'application/cloudevents+json'], { parseAs: 'string' }, (_req, body, done) => {
@@ -100,6 +86,7 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
   });
 
   app.setErrorHandler((err: FastifyError & { validation?: unknown; validationContext?: string }, request, reply) => {
+    const thrown: unknown = err;
     let code: ProblemCode = 'internal';
     let detail = 'an internal error occurred; quote the request id when reporting it';
     let extra: Record<string, unknown> = {};
@@ -113,6 +100,13 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
       code = 'validation';
       detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       extra = { field: errors[0]?.field, errors };
+    } else if (thrown instanceof InputError) {
+      code = 'validation';
+      detail = thrown.message;
+      extra = { field: thrown.field, errors: [{ field: thrown.field, message: thrown.reason }] };
+    } else if (thrown instanceof MissingError) {
+      code = 'not_found';
+      detail = thrown.message;
     } else if (err instanceof BadCursorError) {
       code = 'bad_cursor';
       detail = err.message;
@@ -158,30 +152,5 @@ export async function buildApp(ctx: AppContext, opts: { logger: Logger | false }
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes);
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
-    const registry = ctx.metrics?.registry;
-    if (!registry) return reply.status(404).type('application/problem+json').send(problemBody('not_found', 'metrics are off', _request.id));
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
-  // Outside /api: an OpenCity core sends no auth header, the token is in the URL.
-  await app.register(opencityIngestRoutes);
-  await app.register(async (api) => {
-    // The API speaks JSON only: without this, Fastify's built-in text/plain parser turns a
-    // text body into a 400 "must be object" instead of the 415 a client needs to see.
-    api.removeContentTypeParser('text/plain');
-    await api.register(authPlugin);
-    await api.register(tenantRoutes);
-    await api.register(serviceRoutes);
-    await api.register(applicationRoutes);
-    await api.register(eventRoutes);
-    await api.register(webhookRoutes);
-    await api.register(deliveryRoutes);
-    await api.register(ingestTokenRoutes);
-    for (const plugin of ctx.apiPlugins ?? []) await api.register(plugin);
-  }, { prefix: '/api' });
-  for (const plugin of ctx.plugins ?? []) await app.register(plugin);
-  // Last: its catch-all for client routes must not take a path any route above serves.
-  await app.register(dashboardPlugin());
   return app;
 }
