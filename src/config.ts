@@ -29,6 +29,8 @@ export interface Config {
   inspectorMaxRequests: number;
   inspectorBinTtlSec: number;
   retentionDays: number;
+  /** Longest sleep of an idle dispatcher: retries that come due are found at least this often. */
+  pollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inspectorMaxRequests: int('MESSO_INSPECTOR_MAX_REQUESTS', 500, 1, 100_000),
     inspectorBinTtlSec: int('MESSO_INSPECTOR_BIN_TTL_SEC', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     retentionDays: int('MESSO_RETENTION_DAYS', 30, 1, 3650),
+    pollIntervalMs: int('MESSO_POLL_INTERVAL_MS', 1000, 10, 60_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -55,7 +55,10 @@ describe('delivery limits and isolation', () => {
     // A loaded machine may stall one or two samples, so the check is on the bulk of them.
     const p80 = latencies[Math.floor(latencies.length * 0.8)];
     assert.ok(p80 < 150, `healthy endpoint p80 ${p80} ms while the other hangs (all: ${latencies.join(',')})`);
-    assert.ok(on(e, hang.path).length <= 2 * 2 + 2, 'the hanging endpoint never has more than its concurrency in flight');
+    // The receiver learns that a timed-out request is gone when its socket's close is read, which
+    // can come just after the next request of the same endpoint: one over the limit is that race.
+    const peak = e.receiver.peakInFlight(hang.path);
+    assert.ok(peak <= 2 + 1, `the hanging endpoint never has more than its concurrency in flight (peak ${peak})`);
     e.receiver.handler = () => ({ status: 200 });
     await e.client.delete(`/api/webhooks/${hang.id}`);
     await e.client.delete(`/api/webhooks/${fast.id}`);

@@ -121,6 +121,8 @@ export interface Receiver {
   /** How to answer; may be changed while running. Default 200. */
   handler: (req: ReceivedRequest, index: number) => { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number; hang?: boolean; destroy?: boolean };
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  /** Most requests to this path open at once (received, not yet answered or dropped by the client). */
+  peakInFlight(path: string): number;
   close(): Promise<void>;
 }
 
@@ -129,12 +131,14 @@ export async function startReceiver(): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const waiters: (() => void)[] = [];
   const hanging = new Set<import('node:http').ServerResponse>();
+  const open = new Map<string, { now: number; peak: number }>();
   const r: Receiver = {
     url: '',
     port: 0,
     requests,
     handler: () => ({ status: 200, body: 'ok' }),
     waitFor: (count, timeoutMs = 10_000) => waitUntil(() => requests.length >= count, timeoutMs, `${count} requests (got ${requests.length})`).then(() => requests),
+    peakInFlight: (path) => open.get(path)?.peak ?? 0,
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -148,6 +152,10 @@ export async function startReceiver(): Promise<Receiver> {
       const rec: ReceivedRequest = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() };
       const index = requests.length;
       requests.push(rec);
+      const o = open.get(rec.url) ?? { now: 0, peak: 0 };
+      open.set(rec.url, o);
+      o.peak = Math.max(o.peak, ++o.now);
+      res.once('close', () => o.now--);
       for (const w of waiters.splice(0)) w();
       const a = r.handler(rec, index);
       if (a.destroy) { req.socket.destroy(); return; }

@@ -175,8 +175,8 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
         })();
         const atRestart = tally.events.size;
         const restartAt = Date.now();
-        let restarted = 0;
-        let apiBack = 0;
+        let restarted: number;
+        let apiBack: number;
         try {
           await restartPg();
           restarted = Date.now() - restartAt;

@@ -38,7 +38,14 @@ function authHeaders(o: ServerOptions): Record<string, string> {
   return h;
 }
 
-export async function apiRequest(o: ServerOptions, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+/** An API answer: the JSON as the caller expects it on success (a problem's `detail` otherwise), or undefined when not JSON. */
+export interface ApiAnswer<T> {
+  status: number;
+  json: (Partial<T> & { detail?: string }) | undefined;
+  text: string;
+}
+
+export async function apiRequest<T extends object>(o: ServerOptions, method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
   const headers = authHeaders(o);
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await request(`${base(o)}${path}`, {
@@ -46,9 +53,9 @@ export async function apiRequest(o: ServerOptions, method: string, path: string,
     headersTimeout: 30_000, bodyTimeout: 30_000,
   });
   const text = await res.body.text();
-  let json: unknown;
+  let json: ApiAnswer<T>['json'];
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) as ApiAnswer<T>['json'];
   } catch {
     json = undefined;
   }
@@ -103,14 +110,14 @@ async function listen(o: ListenOpts): Promise<void> {
   let bin: { id: string; url: string };
   let cursor: number | null;
   if (o.bin) {
-    const r = await apiRequest(o, 'GET', `${prefix}/bins/${encodeURIComponent(o.bin)}`);
-    if (r.status !== 200) throw new Error(`bin ${o.bin}: ${r.status} ${r.json?.detail ?? r.text}`);
-    bin = r.json;
+    const r = await apiRequest<typeof bin>(o, 'GET', `${prefix}/bins/${encodeURIComponent(o.bin)}`);
+    if (r.status !== 200 || !r.json?.id || !r.json.url) throw new Error(`bin ${o.bin}: ${r.status} ${r.json?.detail ?? r.text}`);
+    bin = { id: r.json.id, url: r.json.url };
     cursor = null; // from now: the stream's ready event says where that is
   } else {
-    const r = await apiRequest(o, 'POST', `${prefix}/bins`, { name: 'messo listen' });
-    if (r.status !== 201) throw new Error(`creating a bin: ${r.status} ${r.json?.detail ?? r.text}`);
-    bin = r.json;
+    const r = await apiRequest<typeof bin>(o, 'POST', `${prefix}/bins`, { name: 'messo listen' });
+    if (r.status !== 201 || !r.json?.id || !r.json.url) throw new Error(`creating a bin: ${r.status} ${r.json?.detail ?? r.text}`);
+    bin = { id: r.json.id, url: r.json.url };
     cursor = 0; // a new bin: everything it ever received, even before the stream opened
   }
   process.stdout.write(`messo listen: forwarding to ${o.forwardTo}\n  public URL: ${bin.url}\n  bin id:     ${bin.id} (reuse it with --bin ${bin.id})\n  Ctrl-C to stop.\n\n`);
@@ -195,8 +202,8 @@ function parseEvent(block: string): { id?: string; event: string; data: string }
 async function forward(o: ListenOpts, prefix: string, binId: string, c: CaptureEvent): Promise<void> {
   if (c.body_truncated) {
     // Live events carry the first 64 KiB; the whole body is one request away.
-    const full = await apiRequest(o, 'GET', `${prefix}/bins/${encodeURIComponent(binId)}/requests/${encodeURIComponent(c.id)}`);
-    if (full.status === 200) c = full.json;
+    const full = await apiRequest<CaptureEvent>(o, 'GET', `${prefix}/bins/${encodeURIComponent(binId)}/requests/${encodeURIComponent(c.id)}`);
+    if (full.status === 200 && full.json) c = { ...c, ...full.json };
   }
   const url = forwardUrl(o.forwardTo, c);
   const headers = c.headers.filter((h) => !HOP_BY_HOP.has(h.name.toLowerCase())).flatMap((h) => [h.name, h.value]);

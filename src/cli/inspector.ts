@@ -156,28 +156,45 @@ Examples:
   MESSO_API_KEY=messo_… messo trigger --type application.status_changed --status 7000
   messo trigger --server https://webhooks.comune.example.it --token messo_… --type message.created`)
     .action(async (opts: TriggerOpts) => {
-      let service: { id: string; slug: string; name: string; group_name: string | null } | undefined;
+      let service: ServiceRef | undefined;
       if (opts.service) {
-        const r = await apiRequest(opts, 'GET', `/api/services/${encodeURIComponent(opts.service)}`);
-        if (r.status !== 200) throw new Error(`service ${opts.service}: ${r.status} ${r.text}`);
-        service = r.json;
+        const r = await apiRequest<ServiceRef>(opts, 'GET', `/api/services/${encodeURIComponent(opts.service)}`);
+        if (r.status !== 200 || !r.json) throw new Error(`service ${opts.service}: ${r.status} ${r.text}`);
+        service = r.json as ServiceRef;
       } else {
-        const r = await apiRequest(opts, 'GET', '/api/services?limit=1');
+        const r = await apiRequest<{ items: ServiceRef[] }>(opts, 'GET', '/api/services?limit=1');
         if (r.status === 401 || r.status === 403) throw new Error(`${r.status}: ${r.json?.detail ?? r.text}`);
         service = r.json?.items?.[0];
       }
       const event = await buildSampleEvent(opts, service);
-      const r = await apiRequest(opts, 'POST', '/api/events', event);
-      if (r.status !== 201 && r.status !== 200) throw new Error(`POST /api/events answered ${r.status}: ${r.json?.detail ?? r.text}`);
+      const r = await apiRequest<RecordedEvent>(opts, 'POST', '/api/events', event);
+      if ((r.status !== 201 && r.status !== 200) || !r.json) throw new Error(`POST /api/events answered ${r.status}: ${r.json?.detail ?? r.text}`);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(r.json)}\n`);
         return;
       }
-      const app = (r.json.data?.application ?? {}) as Record<string, unknown>;
-      const status = app.status ?? r.json.data?.application_status;
-      process.stdout.write(`sent ${r.json.type} ${r.json.event_id} (seq ${r.json.seq})\n`
-        + `  application ${r.json.subject ?? app.id}, status ${status} ${statusName(Number(status)) ?? ''}\n`);
+      const e = r.json;
+      const app = e.data?.application ?? {};
+      const status = app.status ?? e.data?.application_status;
+      process.stdout.write(`sent ${e.type} ${e.event_id} (seq ${e.seq})\n`
+        + `  application ${e.subject ?? app.id}, status ${status} ${statusName(Number(status)) ?? ''}\n`);
     });
+}
+
+interface ServiceRef {
+  id: string;
+  slug: string;
+  name: string;
+  group_name: string | null;
+}
+
+/** What POST /api/events answers, as far as this command prints it. */
+interface RecordedEvent {
+  type: string;
+  event_id: string;
+  seq: number;
+  subject: string | null;
+  data: { application?: Record<string, unknown>; application_status?: number };
 }
 
 export function registerInspectorCommands(program: Command): void {

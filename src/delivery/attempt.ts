@@ -1,50 +1,11 @@
 /**
- * One attempt, as pure functions: the signed request a claimed delivery becomes, and what a
- * send result means for the delivery, the endpoint and the webhook. The dispatcher does the
- * I/O around them.
+ * What a send result means for the delivery, the endpoint and the webhook, as a pure function.
+ * The request itself is prepared in prepare.ts; the dispatcher does the I/O around both.
  */
+import { isSlowDown, slowDownMs } from '../domain/limits.js';
 import { nextAttemptDelayMs, parseRetryAfter } from '../domain/retry-policy.js';
-import { signatureHeader } from '../domain/signing.js';
-import type { AttemptOutcome, ClaimedDelivery } from '../store/delivery-store.js';
-import type { Webhook } from '../store/types.js';
-import type { SendRequest, SendResult } from '../outbound/sender.js';
-
-export const USER_AGENT = 'messo-webhooks/0.1 (+https://standardwebhooks.com)';
-
-/** Answers that mean "too much, slow down": they pause the whole endpoint, not one delivery. */
-export const SLOW_DOWN_CODES = new Set([429, 502, 503, 504]);
-
-/** Secrets that sign now: the current one, plus the previous one during its overlap window. */
-export function signingSecrets(w: Webhook, now: number): string[] {
-  const secrets = [w.secret];
-  if (w.previous_secret && w.previous_secret_expires_at && w.previous_secret_expires_at > now) secrets.push(w.previous_secret);
-  return secrets;
-}
-
-/** The request for a delivery: frozen body, current endpoint and headers, signed now. */
-export function buildRequest(msgId: string, w: Webhook, body: string, contentType: string, now: number): Omit<SendRequest, 'signal'> {
-  const timestamp = Math.floor(now / 1000);
-  return {
-    url: w.endpoint,
-    method: w.method,
-    headers: {
-      'content-type': contentType,
-      'user-agent': USER_AGENT,
-      // Custom headers are merged over Content-Type, as the platform does; reserved ones were refused at creation.
-      ...lowerKeys(w.headers),
-      'webhook-id': msgId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(signingSecrets(w, now), msgId, timestamp, body),
-    },
-    body,
-  };
-}
-
-function lowerKeys(h: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
-  return out;
-}
+import type { SendResult } from '../outbound/sender.js';
+import type { AttemptOutcome, ClaimedDelivery } from '../store/index.js';
 
 export interface Decision {
   outcome: AttemptOutcome;
@@ -59,12 +20,6 @@ export interface DecideContext {
   /** Slow-downs in a row the endpoint had before this one (doubles its pause). */
   endpointSlowdowns: number;
   random?: () => number;
-}
-
-/** Pause of an endpoint after a slow-down answer: Retry-After when given, else 2 s doubling to 5 min. */
-export function slowDownMs(retryAfterMs: number | null, slowdownsBefore: number): number {
-  const backoff = Math.min(2000 * 2 ** Math.min(slowdownsBefore, 20), 300_000);
-  return Math.min(Math.max(retryAfterMs ?? 0, backoff), 3_600_000);
 }
 
 export function decide(claim: ClaimedDelivery, result: SendResult, url: string, ctx: DecideContext): Decision {
@@ -95,7 +50,7 @@ export function decide(claim: ClaimedDelivery, result: SendResult, url: string, 
   const header = result.headers['retry-after'];
   const retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header, end);
   const next = nextAttemptDelayMs(ctx.schedule, d.attempts, { random: ctx.random, retryAfterMs });
-  const slow = SLOW_DOWN_CODES.has(result.statusCode);
+  const slow = isSlowDown(result.statusCode);
   return {
     outcome: {
       ...response, result: next === null ? 'failed' : 'retry', nextAttemptAt: next === null ? null : end + next,

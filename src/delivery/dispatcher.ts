@@ -13,11 +13,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { AttemptOutcome, ClaimedDelivery } from '../store/delivery-store.js';
-import type { Store } from '../store/store.js';
-import { buildRequest, decide, SLOW_DOWN_CODES } from './attempt.js';
+import { concurrencyOf, isSlowDown, queueCap, sharedConcurrency } from '../domain/limits.js';
 import type { DeliveryClient } from '../outbound/client.js';
+import type { AttemptOutcome, ClaimedDelivery, Store } from '../store/index.js';
+import { decide } from './attempt.js';
 import type { DeliveryMetrics } from './metrics.js';
+import { prepareAttempt } from './prepare.js';
 
 export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -81,7 +82,7 @@ export class Dispatcher {
     this.maxLocal = o.maxLocal ?? 2000;
     this.batchSize = o.batchSize ?? 200;
     this.prefetchRounds = o.prefetchRounds ?? 10;
-    this.pollMs = o.pollMs ?? 1000;
+    this.pollMs = o.pollMs ?? o.config.pollIntervalMs;
     // Renewed by heartbeat while this process lives; runs out only when it died.
     this.leaseMs = 2 * (o.config.requestTimeoutMs + o.config.connectTimeoutMs) + 2000;
   }
@@ -118,7 +119,7 @@ export class Dispatcher {
   }
 
   private cap(ep: EndpointQueue): number {
-    return ep.limit * this.prefetchRounds;
+    return queueCap(ep.limit, this.prefetchRounds);
   }
 
   private async loop(): Promise<void> {
@@ -145,7 +146,7 @@ export class Dispatcher {
         const full = [...this.endpoints.values()].filter((e) => e.queue.length + e.active >= this.cap(e)).map((e) => e.key);
         const claims = await store.claimDeliveries({
           owner: this.owner, limit, now, leaseMs: this.leaseMs, skipEndpoints: full,
-          perEndpoint: config.endpointConcurrency * this.prefetchRounds, newEndpoints: 1,
+          perEndpoint: queueCap(config.endpointConcurrency, this.prefetchRounds), newEndpoints: 1,
         });
         // One new endpoint per claim (so woken dispatchers share them); having taken one,
         // look again at once for the next.
@@ -166,13 +167,13 @@ export class Dispatcher {
 
   private enqueue(claim: ClaimedDelivery): void {
     const key = claim.delivery.endpoint_key;
-    const limit = claim.webhook.max_concurrency ?? this.o.config.endpointConcurrency;
+    const limit = concurrencyOf(claim.webhook.max_concurrency, this.o.config.endpointConcurrency);
     let ep = this.endpoints.get(key);
     if (!ep) {
       ep = { key, queue: [], active: 0, unrecorded: 0, limit };
       this.endpoints.set(key, ep);
     }
-    ep.limit = Math.min(ep.limit, limit);
+    ep.limit = sharedConcurrency(ep.limit, limit);
     ep.queue.push(claim);
     this.local++;
     this.pump(ep);
@@ -216,7 +217,10 @@ export class Dispatcher {
   private dropQueued(ep: EndpointQueue, webhookId?: string): void {
     const keep: ClaimedDelivery[] = [];
     const drop: string[] = [];
-    for (const c of ep.queue) (webhookId && c.webhook.id !== webhookId ? keep : drop).push(c.delivery.id as never);
+    for (const c of ep.queue) {
+      if (webhookId && c.webhook.id !== webhookId) keep.push(c);
+      else drop.push(c.delivery.id);
+    }
     ep.queue = keep;
     this.local -= drop.length;
     this.release(drop);
@@ -227,13 +231,13 @@ export class Dispatcher {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     if (signal.aborted || this.state === 'stopped') return this.release([claim.delivery.id]);
     const startedAt = Date.now();
-    const req = buildRequest(claim.delivery.id, claim.webhook, claim.delivery.body, claim.delivery.content_type, startedAt);
+    const req = await prepareAttempt(claim.webhook, claim.delivery, startedAt);
     const result = await this.o.client.send({ ...req, signal });
     if (result.kind === 'error' && result.errorClass === 'aborted' && this.state !== 'running') {
       return this.release([claim.delivery.id]);
     }
     if (claim.delivery.order_key !== null) this.unblocked = true;
-    const slow = result.kind === 'response' && SLOW_DOWN_CODES.has(result.statusCode);
+    const slow = result.kind === 'response' && isSlowDown(result.statusCode);
     const slowdowns = slow ? await this.o.store.endpointSlowdowns(claim.delivery.endpoint_key) : 0;
     const { outcome, disable } = decide(claim, result, req.url, {
       owner: this.owner, schedule: this.o.config.retrySchedule, startedAt, endpointSlowdowns: slowdowns, random: this.o.random,

@@ -85,7 +85,7 @@ export async function createBaseApp(runtime: Runtime, opts: { logger: Logger | f
     reply.header('x-request-id', request.id);
   });
 
-  app.setErrorHandler((err: FastifyError & { validation?: unknown; validationContext?: string }, request, reply) => {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
     const thrown: unknown = err;
     let code: ProblemCode = 'internal';
     let detail = 'an internal error occurred; quote the request id when reporting it';
@@ -96,7 +96,7 @@ export async function createBaseApp(runtime: Runtime, opts: { logger: Logger | f
       extra = err.extra;
     } else if (err.validation) {
       const part = err.validationContext ?? 'body';
-      const errors = fieldErrors(err.validation as never, part);
+      const errors = fieldErrors(err.validation, part);
       code = 'validation';
       detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       extra = { field: errors[0]?.field, errors };

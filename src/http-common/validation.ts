@@ -4,7 +4,7 @@
  * is an error the client sees. Query strings, params and headers are text by nature and are
  * coerced to the declared types.
  */
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FieldError } from './errors.js';
@@ -29,8 +29,16 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
 };
 
+/** What Ajv (and Fastify, passing them on) says about one failed check. */
+export interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
 /** Turns Ajv errors into `{ field, message }` with the field as a dotted path. */
-export function fieldErrors(errors: ErrorObject[], part: string): FieldError[] {
+export function fieldErrors(errors: readonly ValidationIssue[], part: string): FieldError[] {
   return errors.map((e) => {
     const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
     let field = base;

@@ -14,7 +14,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { prefixedId } from '../domain/ids.js';
 import { ApiError, notFound } from '../http-common/errors.js';
-import type { Bin } from '../store/inspector-store.js';
+import type { Bin } from '../store/index.js';
 import { busFor } from './bus.js';
 import { MAX_DELAY_MS, stepFor } from './rules.js';
 import { encodeBody, signatureVerdict } from './views.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { curlCommand, harEntry, resendHeaders, shellQuote } from './export.js';
 import { splitTarget } from './capture.js';
 import { encodeBody } from './views.js';
-import type { Capture } from '../store/inspector-store.js';
+import type { Capture } from '../store/index.js';
 
 const capture = (over: Partial<Capture> = {}): Capture => ({
   seq: 1, id: 'req_1', bin_id: 'bin_x', method: 'POST', path: '', query: '', http_version: '1.1',

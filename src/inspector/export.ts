@@ -4,7 +4,7 @@
  * routes stream the pieces so an export of 500 × 10 MiB never sits in memory at once.
  */
 import { STATUS_CODES } from 'node:http';
-import type { Bin, Capture } from '../store/inspector-store.js';
+import type { Bin, Capture } from '../store/index.js';
 import { bodyBytes, captureUrl, type CaptureOut } from './views.js';
 
 /** Headers a resend must not copy: they describe the old connection, not the message. */

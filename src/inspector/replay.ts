@@ -10,7 +10,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { createAddressPolicy } from '../outbound/address-guard.js';
 import { createSender } from '../outbound/sender.js';
 import { invalid } from '../http-common/errors.js';
-import type { Bin, Capture } from '../store/inspector-store.js';
+import type { Bin, Capture } from '../store/index.js';
 import { resendHeaders } from './export.js';
 import { bodyBytes } from './views.js';
 

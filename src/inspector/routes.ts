@@ -13,7 +13,7 @@ import { prefixedId } from '../domain/ids.js';
 import { verify } from '../domain/signing.js';
 import { ApiError, invalid, notFound } from '../http-common/errors.js';
 import { pageOf, timeParam } from '../http-common/schemas.js';
-import type { Bin, BinOwner, Capture } from '../store/inspector-store.js';
+import type { Bin, BinOwner, Capture } from '../store/index.js';
 import { curlCommand, harPieces, jsonPieces } from './export.js';
 import { replayRoute } from './replay.js';
 import { checkResponses, MAX_DELAY_MS, MAX_RULE_BODY_CHARS, MAX_STEPS } from './rules.js';

@@ -9,7 +9,7 @@
  * A step without `times` answers every request from then on, so a step after it could never
  * be reached: that is refused rather than silently ignored. Pure: no I/O.
  */
-import type { ResponseStep } from '../store/inspector-store.js';
+import type { ResponseStep } from '../store/index.js';
 
 export const MAX_DELAY_MS = 30_000;
 export const MAX_STEPS = 20;

@@ -13,8 +13,7 @@
  * also notices a bin that was deleted or expired meanwhile (`gone`, then the stream ends).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Store } from '../store/store.js';
-import type { Bin } from '../store/inspector-store.js';
+import type { Bin, Store } from '../store/index.js';
 import { busFor } from './bus.js';
 import { captureOut, PREVIEW_CHARS } from './views.js';
 

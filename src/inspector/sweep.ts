@@ -7,7 +7,7 @@
  * States: idle ⇄ sweeping → stopped. `stop()` is idempotent and waits for a sweep in progress.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { InspectorStore } from '../store/inspector-store.js';
+import type { InspectorStore } from '../store/index.js';
 
 export const SWEEP_INTERVAL_MS = 60_000;
 /** Upper bound of one sweep, so a huge backlog is spread over several ticks. */

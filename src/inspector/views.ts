@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { verify, type HeaderBag, type VerifyResult } from '../domain/signing.js';
-import type { Bin, BodyEncoding, Capture } from '../store/inspector-store.js';
+import type { Bin, BodyEncoding, Capture } from '../store/index.js';
 
 /** Characters of body kept in lists and live events (a multiple of 4, so base64 stays whole). */
 export const PREVIEW_CHARS = 64 * 1024;

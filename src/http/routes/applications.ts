@@ -5,15 +5,14 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { applyTransition, createApplication, renderApplication, type ApplicationDoc } from '../../domain/application.js';
+import { renderApplication, type ApplicationDoc } from '../../domain/application.js';
 import { formatRome } from '../../domain/dates.js';
-import { EVENT_TYPES, MESSO_APP_ID, type EventRecord } from '../../domain/events.js';
-import { uuid } from '../../domain/ids.js';
-import { allowedTargets, canTransition, CREATABLE_STATUSES, isStatusCode, statusName } from '../../domain/statuses.js';
-import { ConflictError } from '../../store/store.js';
-import type { ApplicationRow } from '../../store/types.js';
+import { EVENT_TYPES, type EventRecord } from '../../domain/events.js';
+import { allowedTargets, CREATABLE_STATUSES, statusName } from '../../domain/statuses.js';
+import type { ApplicationRow } from '../../store/index.js';
+import { addMessage, changeStatus, createPratica, IllegalTransitionError, loadApplication as load } from '../../usecases/applications.js';
 import { tenantOf } from '../../http-common/auth.js';
-import { ApiError, invalid, notFound } from '../../http-common/errors.js';
+import { ApiError } from '../../http-common/errors.js';
 import { AnyObject, IdParams, pageOf, PageQuery, requestedVersion, timeParam, VersionQuery } from '../../http-common/schemas.js';
 
 const NullableString = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
@@ -63,9 +62,7 @@ const ApplicationOut = Type.Object({}, { additionalProperties: true, description
 
 async function loadApplication(request: FastifyRequest, id: string): Promise<{ tenantId: string; row: ApplicationRow }> {
   const tenantId = await tenantOf(request);
-  const row = await request.server.runtime.store.getApplication(tenantId, id);
-  if (!row) throw notFound('application');
-  return { tenantId, row };
+  return { tenantId, row: await load(request.server.runtime.store, tenantId, id) };
 }
 
 function historyItem(e: EventRecord) {
@@ -89,22 +86,9 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof ApplicationBody> }>('/applications', {
     schema: { tags, summary: 'Create an application as draft (1000) or submitted (1900/2000)', body: ApplicationBody, querystring: Type.Object(VersionQuery), response: { 201: ApplicationOut } },
   }, async (request, reply) => {
-    const tenantId = await tenantOf(request);
     const version = requestedVersion(request);
     const { id, service_id, status = 1000, ...fields } = request.body;
-    const service = await store.getService(tenantId, service_id);
-    if (!service) throw invalid('service_id', 'no such service for this tenant');
-    const now = Date.now();
-    const doc = createApplication({
-      id: id ?? uuid(), tenantId, status, nowMs: now, fields,
-      service: { id: service.id, slug: service.slug, name: service.name, group_name: service.group_name },
-    });
-    await store.appendEvents([{
-      event_id: uuid(), type: EVENT_TYPES.applicationCreated, tenant_id: tenantId, subject: doc.id, event_version: 1,
-      event_created_at: now, app_id: MESSO_APP_ID, data: { application: doc },
-      projection: { kind: 'application', doc, mode: 'strict', expectedVersion: null },
-    }]);
-    app.runtime.work.notify();
+    const doc = await createPratica(app.runtime, await tenantOf(request), { id, service_id, status, fields });
     return reply.status(201).send(renderApplication(doc, version));
   });
 
@@ -138,29 +122,12 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
     schema: { tags, summary: 'Change the status (checked against the transition table)', params: IdParams, body: TransitionBody, querystring: Type.Object(VersionQuery), response: { 200: ApplicationOut } },
   }, async (request) => {
     const version = requestedVersion(request);
-    const { status: to, message = null, ...extra } = request.body;
-    if (!isStatusCode(to)) throw invalid('status', `${to} is not an OpenCity status code`);
-    // Optimistic concurrency: re-read and re-check when another change won the race.
-    for (let tries = 0; ; tries++) {
-      const { tenantId, row } = await loadApplication(request, request.params.id);
-      if (!canTransition(row.status, to)) {
-        throw new ApiError('illegal_transition', `an application in ${row.status} (${statusName(row.status)}) cannot move to ${to} (${statusName(to)})`, {
-          field: 'status', from: row.status, allowed: allowedTargets(row.status),
-        });
-      }
-      const now = Date.now();
-      const doc = applyTransition(row.doc, { to, nowMs: now, ...extra });
-      try {
-        await store.appendEvents([{
-          event_id: uuid(), type: EVENT_TYPES.applicationStatusChanged, tenant_id: tenantId, subject: row.id, event_version: 1,
-          event_created_at: now, app_id: MESSO_APP_ID, data: { application: doc, from: row.status, to, message },
-          projection: { kind: 'application', doc, mode: 'strict', expectedVersion: row.version },
-        }]);
-        app.runtime.work.notify();
-        return renderApplication(doc, version);
-      } catch (err) {
-        if (!(err instanceof ConflictError) || tries >= 3) throw err;
-      }
+    const { status: to, ...change } = request.body;
+    try {
+      return renderApplication(await changeStatus(app.runtime, await tenantOf(request), request.params.id, { ...change, to }), version);
+    } catch (err) {
+      if (!(err instanceof IllegalTransitionError)) throw err;
+      throw new ApiError('illegal_transition', err.message, { field: 'status', from: err.from, allowed: err.allowed });
     }
   });
 
@@ -181,20 +148,7 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: { id: string }; Body: Static<typeof MessageBody> }>('/applications/:id/messages', {
     schema: { tags, summary: 'Add a message to the application (message.created)', params: IdParams, body: MessageBody },
   }, async (request, reply) => {
-    const { tenantId, row } = await loadApplication(request, request.params.id);
-    const now = Date.now();
-    const b = request.body;
-    const message = {
-      id: uuid(), message: b.message, author: b.author ?? null, application: row.id, visibility: b.visibility ?? 'applicant',
-      created_at: formatRome(now), sent_at: formatRome(now), read_at: null, clicked_at: null, attachments: b.attachments ?? [],
-      protocol_required: b.protocol_required ?? false, protocolled_at: null, protocol_number: null,
-    };
-    await store.appendEvents([{
-      event_id: uuid(), type: EVENT_TYPES.messageCreated, tenant_id: tenantId, subject: row.id, event_version: 1,
-      event_created_at: now, app_id: MESSO_APP_ID, data: { message, service_id: row.service_id, application_status: row.status },
-    }]);
-    app.runtime.work.notify();
-    return reply.status(201).send(message);
+    return reply.status(201).send(await addMessage(app.runtime, await tenantOf(request), request.params.id, request.body));
   });
 
   app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: string } }>('/applications/:id/messages', {

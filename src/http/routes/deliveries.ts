@@ -4,13 +4,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { formatRome } from '../../domain/dates.js';
-import { EVENT_TYPES, MESSO_APP_ID } from '../../domain/events.js';
-import { prefixedId, uuid } from '../../domain/ids.js';
-import { renderPayload } from '../../domain/payload.js';
-import { sampleApplication } from '../../domain/sample.js';
-import { buildRequest } from '../../delivery/attempt.js';
-import { DELIVERY_STATUSES, type Attempt, type Delivery } from '../../store/types.js';
+import { DELIVERY_STATUSES, type Attempt, type Delivery } from '../../store/index.js';
+import { testWebhook } from '../../usecases/webhook-test.js';
 import { tenantOf } from '../../http-common/auth.js';
 import { ApiError, invalid, notFound } from '../../http-common/errors.js';
 import { IdParams, iso, PageQuery, timeParam } from '../../http-common/schemas.js';
@@ -116,32 +111,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (app) => {
     schema: { tags, summary: "Send a pratica (or a sample) to the webhook now and return the receiver's answer", params: IdParams, body: TestBody },
   }, async (request) => {
     const { tenantId, webhook } = await webhookOf(request, request.params.id);
-    const client = app.runtime.client;
-    if (!client) throw new ApiError('unavailable', 'this process has no outbound client');
-    const now = Date.now();
-    let doc;
-    if (request.body.application_id) {
-      const row = await store.getApplication(tenantId, request.body.application_id);
-      if (!row) throw invalid('application_id', 'no such application for this tenant');
-      doc = row.doc;
-    } else {
-      doc = sampleApplication(tenantId, now);
-    }
-    const event = {
-      event_id: uuid(), type: EVENT_TYPES.applicationStatusChanged, tenant_id: tenantId, subject: doc.id, event_version: 1,
-      event_created_at: now, app_id: MESSO_APP_ID, data: { application: doc, from: doc.status, to: doc.status, message: null },
-    };
-    const payload = renderPayload(event, { format: webhook.format, version: webhook.version });
-    const req = buildRequest(prefixedId('msg_test'), webhook, payload.body, payload.contentType, now);
-    const result = await client.send(req);
-    return {
-      request: { url: req.url, method: req.method, headers: req.headers, body: req.body },
-      sent_at: formatRome(now),
-      duration_ms: result.durationMs,
-      ...(result.kind === 'response'
-        ? { ok: result.ok, status_code: result.statusCode, response_headers: result.headers, response_body: result.body, response_truncated: result.truncated }
-        : { ok: false, error_class: result.errorClass, error_message: result.message }),
-    };
+    return testWebhook(app.runtime, tenantId, webhook, request.body.application_id);
   });
 
   app.get<{ Params: { id: string } }>('/webhooks/:id/health', {

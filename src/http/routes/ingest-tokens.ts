@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { IngestToken } from '../../store/ingest-token-store.js';
+import type { IngestToken } from '../../store/index.js';
 import { tenantOf } from '../../http-common/auth.js';
 import { notFound } from '../../http-common/errors.js';
 import { IdParams, iso } from '../../http-common/schemas.js';

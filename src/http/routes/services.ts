@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { EVENT_TYPES, MESSO_APP_ID } from '../../domain/events.js';
 import { uuid } from '../../domain/ids.js';
-import { SERVICE_STATUSES, type Service } from '../../store/types.js';
+import { SERVICE_STATUSES, type Service } from '../../store/index.js';
 import { tenantOf } from '../../http-common/auth.js';
 import { ApiError, notFound } from '../../http-common/errors.js';
 import { IdParams, iso, pageOf, PageQuery } from '../../http-common/schemas.js';

@@ -1,0 +1,86 @@
+/**
+ * Ingest of events from an external core that keeps its own pratiche (`POST /api/events` and
+ * `/api/events/batch`). Idempotent on event_id: a repeat answers with the original and writes
+ * nothing. A batch is checked whole before anything is written, then written in one
+ * transaction. Events carrying an application snapshot (`data.application`) update the
+ * projection; `application.snapshot` lets messo tell created / status_changed / updated apart.
+ */
+import { normalizeApplication, TIME_PAIRS } from '../domain/application.js';
+import { parseTime } from '../domain/dates.js';
+import { OUTDATED_SNAPSHOT_TYPE } from '../domain/snapshot.js';
+import { isStatusCode } from '../domain/statuses.js';
+import type { AppendResult, NewEvent, Store } from '../store/index.js';
+import type { WorkSignal } from '../runtime.js';
+import { InputError } from './errors.js';
+import { SnapshotContext } from './snapshots.js';
+
+export interface IngestInput {
+  event_id: string;
+  type: string;
+  subject?: string | null;
+  event_version?: number;
+  event_created_at?: string | number;
+  app_id?: string;
+  data: Record<string, unknown>;
+}
+
+export interface IngestDeps {
+  store: Pick<Store, 'appendEvents' | 'getApplication'>;
+  work: WorkSignal;
+}
+
+/**
+ * Appends the events for a tenant. `fieldOf(i)` names the i-th input in errors (`events.3.`
+ * in a batch, nothing for a single event).
+ */
+export async function ingestEvents(deps: IngestDeps, tenantId: string, inputs: IngestInput[], fieldOf: (i: number) => string): Promise<AppendResult[]> {
+  const snapshots = new SnapshotContext(deps.store, tenantId);
+  const events: NewEvent[] = [];
+  const ids = new Set<string>();
+  for (let i = 0; i < inputs.length; i++) {
+    if (ids.has(inputs[i].event_id)) throw new InputError(`${fieldOf(i)}event_id`, 'appears twice in this batch');
+    ids.add(inputs[i].event_id);
+  }
+  for (let i = 0; i < inputs.length; i++) events.push(await toNewEvent(snapshots, tenantId, inputs[i], fieldOf(i)));
+  const results = await deps.store.appendEvents(events);
+  if (results.some((r) => r.created)) deps.work.notify();
+  return results;
+}
+
+async function toNewEvent(snapshots: SnapshotContext, tenantId: string, input: IngestInput, field: string): Promise<NewEvent> {
+  const createdAt = input.event_created_at === undefined ? Date.now() : parseTime(input.event_created_at);
+  if (createdAt === null) throw new InputError(`${field}event_created_at`, 'must be an ISO 8601 date-time or Unix seconds');
+  const base = {
+    event_id: input.event_id, tenant_id: tenantId, event_version: input.event_version ?? 1,
+    event_created_at: createdAt, app_id: input.app_id ?? 'external',
+  };
+  const snapshot = input.data.application;
+  if (snapshot === undefined || snapshot === null) {
+    if (input.type === 'application.snapshot') throw new InputError(`${field}data.application`, 'is required for application.snapshot');
+    return { ...base, type: input.type, subject: input.subject ?? null, data: input.data };
+  }
+  if (typeof snapshot !== 'object' || Array.isArray(snapshot)) throw new InputError(`${field}data.application`, 'must be an object');
+  const raw = snapshot as Record<string, unknown>;
+  if (typeof raw.id !== 'string' || raw.id === '') throw new InputError(`${field}data.application.id`, 'is required');
+  if (typeof raw.service_id !== 'string' || raw.service_id === '') throw new InputError(`${field}data.application.service_id`, 'is required');
+  if (!isStatusCode(raw.status)) throw new InputError(`${field}data.application.status`, 'must be an OpenCity status code');
+  // A time that cannot be rendered would be dropped to null by normalizeApplication: refuse it instead.
+  for (const name of [...TIME_PAIRS.flat(), 'flow_changed_at']) {
+    const v = raw[name];
+    if (v !== undefined && v !== null && parseTime(v) === null) {
+      throw new InputError(`${field}data.application.${name}`, 'must be an ISO 8601 date-time or Unix seconds');
+    }
+  }
+  const doc = normalizeApplication({ ...raw, tenant: tenantId });
+  let type = input.type;
+  let data: Record<string, unknown> = { ...input.data, application: doc };
+  if (type === 'application.snapshot') {
+    const c = await snapshots.classify(doc, createdAt);
+    type = c.type;
+    // A late snapshot keeps what the sender put beside it; a classified one is the change itself.
+    data = c.type === OUTDATED_SNAPSHOT_TYPE ? { ...input.data, ...c.data } : c.data;
+  } else {
+    snapshots.record(doc, createdAt);
+  }
+  return { ...base, type, subject: doc.id, data, projection: { kind: 'application', doc, mode: 'newer' } };
+}
