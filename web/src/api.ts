@@ -4,7 +4,7 @@
  * ApiProblem (RFC 7807 fields, plus `field` when the server names the input at fault). A 401
  * ends the session: the app goes back to sign-in.
  */
-import { clearSession, loadSession } from './session.js';
+import { clearSession, loadSession, touchSession } from './session.js';
 
 export interface FieldProblem {
   field: string;
@@ -75,6 +75,7 @@ export async function call<T = unknown>(path: string, opts: CallOptions = {}): P
     throw new ApiProblem(0, 'network', (err as Error).message);
   }
   if (!res.ok) throw await problemOf(res, !opts.token);
+  if (!opts.token) touchSession();
   if (opts.as === 'response') return res as T;
   if (opts.as === 'text') return (await res.text()) as T;
   if (opts.as === 'blob') return (await res.blob()) as T;

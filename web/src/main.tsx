@@ -1,10 +1,10 @@
 /** The dashboard's shell: session, language, layout and routes. */
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, onUnauthorized, type Page } from './api.js';
 import { lang, onLang, t, TIME_ZONE, type Key, type Lang } from './i18n/index.js';
 import { handleLinkClick, match, navigate, useLocation } from './router.js';
-import { clearSession, loadSession, saveSession, type Session } from './session.js';
+import { clearSession, loadSession, noSessionReason, onSessionChange, saveSession, type Session } from './session.js';
 import { Login } from './pages/Login.js';
 import { Overview } from './pages/Overview.js';
 import { WebhookList } from './pages/WebhookList.js';
@@ -50,9 +50,14 @@ let afterLogin = '/';
 let loginNotice: Key | null = null;
 
 function App() {
-  const [session, setSession] = useState<Session | null>(loadSession());
+  const [session, setSession] = useState<Session | null>(() => {
+    const s = loadSession();
+    if (!s && noSessionReason() === 'idle') loginNotice = 'login.idle';
+    return s;
+  });
   const [, setLangState] = useState<Lang>(lang());
   const loc = useLocation();
+  const firstPath = useRef(true);
 
   useEffect(() => onLang(setLangState), []);
   useEffect(() => {
@@ -63,7 +68,39 @@ function App() {
       setSession(null);
       navigate('/login', { replace: true });
     });
+    // Another tab of this browser signed out (every tab follows) or signed in (this one too).
+    return onSessionChange((change) => {
+      if (change === 'signed-out') {
+        clearSession(); // this tab's own tenant choice too
+        loginNotice = 'login.signedOutElsewhere';
+        if (location.pathname !== '/login') afterLogin = location.pathname + location.search;
+        setSession(null);
+        navigate('/login', { replace: true });
+        return;
+      }
+      const s = loadSession();
+      setSession(s);
+      if (s && location.pathname === '/login') {
+        loginNotice = null;
+        const to = afterLogin;
+        afterLogin = '/';
+        navigate(to === '/login' ? '/' : to, { replace: true });
+      }
+    });
   }, []);
+
+  // After a navigation (not the first load), focus goes to the new page's heading, so a screen
+  // reader announces where the user is and Tab continues from there; the active menu item is
+  // scrolled into the visible part of the menu (on a phone the menu scrolls sideways).
+  useEffect(() => {
+    revealActiveNavItem();
+    if (firstPath.current) {
+      firstPath.current = false;
+      return;
+    }
+    if (loc.path === '/login') return;
+    return focusHeadingWhenShown();
+  }, [loc.path]);
 
   useEffect(() => {
     if (!session && loc.path !== '/login') {
@@ -129,7 +166,7 @@ function App() {
             ? <TenantSwitcher session={session} onChoose={chooseTenant} />
             : <span class="tenant-name" title={t('tenant.current')}>{session.tenantName}</span>}
           <LangSwitch />
-          <button type="button" class="secondary small" onClick={signOut}>{t('action.signOut')}</button>
+          <button type="button" class="secondary small" onClick={signOut}>{t('action.signOutEverywhere')}</button>
         </div>
       </header>
       <nav class="mainnav" aria-label={t('nav.label')}>
@@ -148,6 +185,45 @@ function App() {
       </footer>
     </div>
   );
+}
+
+/**
+ * Focuses the page's h1 once it is rendered, and the new one when a page swaps its loading
+ * heading for the loaded one (the old element goes, and the focus would fall back to <body>).
+ * Only while the focus is still free: on <body>, on the link that was followed, or on our h1;
+ * once the user has moved it elsewhere, it is left alone. Stops watching after 5 s.
+ */
+function focusHeadingWhenShown(): () => void {
+  const start = document.activeElement;
+  let focused: HTMLElement | null = null;
+  const free = () => {
+    const now = document.activeElement;
+    return now === null || now === document.body || now === start || (focused !== null && now === focused);
+  };
+  const attempt = () => {
+    const h = document.querySelector<HTMLElement>('main h1');
+    if (!h || h === focused || !free()) return;
+    h.tabIndex = -1;
+    h.focus({ preventScroll: true });
+    focused = h;
+  };
+  attempt();
+  const observer = new MutationObserver(attempt);
+  observer.observe(document.getElementById('main') ?? document.body, { childList: true, subtree: true });
+  const timer = setTimeout(() => observer.disconnect(), 5000);
+  return () => {
+    observer.disconnect();
+    clearTimeout(timer);
+  };
+}
+
+function revealActiveNavItem(): void {
+  const list = document.querySelector<HTMLElement>('.mainnav ul');
+  const item = list?.querySelector<HTMLElement>('[aria-current="page"]');
+  if (!list || !item) return;
+  const left = item.offsetLeft;
+  const right = left + item.offsetWidth;
+  if (left < list.scrollLeft || right > list.scrollLeft + list.clientWidth) list.scrollLeft = Math.max(0, left - 24);
 }
 
 function TenantSwitcher({ session, onChoose }: { session: Session; onChoose: (t: Tenant | null) => void }) {

@@ -151,12 +151,5 @@ export interface Capture {
   signature: Verdict | null;
 }
 
-/** Event types a webhook may subscribe to by name (wildcards such as application.* too). */
-export const EVENT_TYPES = [
-  'application.created', 'application.updated', 'application.status_changed', 'message.created',
-  'service.created', 'service.updated', 'webhook.disabled', 'webhook.enabled',
-  'meeting.created', 'meeting.updated', 'calendar.created', 'calendar.updated',
-];
-
-/** OpenCity status codes, in the platform's order. */
-export const STATUS_CODES = [1000, 1500, 1510, 1520, 1530, 1900, 2000, 3000, 4000, 4100, 4200, 4300, 4400, 4500, 5000, 6000, 7000, 8000, 9000, 20000, 50000];
+/** Event types a webhook may subscribe to by name (wildcards such as application.* too): the server's list. */
+export { SUBSCRIBABLE_EVENT_TYPES as EVENT_TYPES, STATUS_CODES } from './domain.js';

@@ -58,6 +58,12 @@ export function tMaybe(key: string, fallback: string): string {
 
 const locale = () => (current === 'it' ? 'it-IT' : 'en-GB');
 
+/** `one` or `other`: the plural form a count takes in the interface language (both have just these two). */
+export function plural(n: number): 'one' | 'other' {
+  return new Intl.PluralRules(locale()).select(n) === 'one' ? 'one' : 'other';
+}
+
+/** Day and time to the second: a delivery attempt or a capture is told apart by its seconds. */
 export function fmtDate(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
   const d = new Date(value);
@@ -65,8 +71,9 @@ export function fmtDate(value: string | number | null | undefined): string {
   return new Intl.DateTimeFormat(locale(), { timeZone: TIME_ZONE, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(d);
 }
 
-export function fmtTime(value: string | number): string {
-  return new Intl.DateTimeFormat(locale(), { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit' }).format(new Date(value));
+/** Hours and minutes (chart axes); `seconds` for lists of events that arrive seconds apart. */
+export function fmtTime(value: string | number, opts: { seconds?: boolean } = {}): string {
+  return new Intl.DateTimeFormat(locale(), { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', ...(opts.seconds ? { second: '2-digit' } : {}) }).format(new Date(value));
 }
 
 export function fmtNumber(n: number | null | undefined, digits = 0): string {
@@ -94,18 +101,49 @@ function romeOffsetMs(at: number): number {
   return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(at / 1000) * 1000;
 }
 
-/** A `datetime-local` value read as a Europe/Rome wall time, as an ISO instant; null when empty or bad. */
-export function romeInputToIso(value: string): string | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
-  if (!m) return null;
-  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0));
-  let utc = wall - romeOffsetMs(wall);
-  utc = wall - romeOffsetMs(utc);
-  return new Date(utc).toISOString();
+/** A wall-clock time in Europe/Rome, as the instant it names (the usual two-step offset guess). */
+function romeWallToUtc(wall: number): number {
+  const guess = wall - romeOffsetMs(wall);
+  return wall - romeOffsetMs(guess);
 }
 
-/** An instant as a `datetime-local` value in Europe/Rome. */
-export function isoToRomeInput(at: number): string {
-  const d = new Date(at + romeOffsetMs(at));
-  return d.toISOString().slice(0, 16);
+/**
+ * Dates are typed as text in the interface language's order (day/month/year and a 24-hour time
+ * in both Italian and British English), not in a `datetime-local` input: Chromium draws that one
+ * in the browser's own locale (mm/dd/yyyy, AM/PM on an American system) whatever the page's
+ * language is. The pattern shown next to the field is this one.
+ */
+export function dateInputPattern(): string {
+  return current === 'it' ? 'gg/mm/aaaa hh:mm:ss' : 'dd/mm/yyyy hh:mm:ss';
+}
+
+/**
+ * Text typed in a date field, read as Europe/Rome: `31/12/2025`, `31/12/2025 14:05`,
+ * `31/12/2025 14:05:30` (also with `-` or `.` between the date parts, or `,` before the time),
+ * or ISO `2025-12-31T14:05`. The instant as an ISO string; null when it is not a real date.
+ */
+export function parseDateInput(text: string): string | null {
+  const s = text.trim();
+  let m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ ,T]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?$/.exec(s);
+  let parts: number[] | null = m ? [+m[3], +m[2], +m[1], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0)] : null;
+  if (!parts) {
+    m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
+    parts = m ? [+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0)] : null;
+  }
+  if (!parts) return null;
+  const [y, mo, d, h, mi, se] = parts;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) return null;
+  const wall = Date.UTC(y, mo - 1, d, h, mi, se);
+  // 31/02 would roll over into March: refuse it rather than guess.
+  if (new Date(wall).getUTCDate() !== d) return null;
+  return new Date(romeWallToUtc(wall)).toISOString();
+}
+
+/** An instant as the text a date field shows: `31/12/2025 14:05:00`, Europe/Rome. */
+export function formatDateInput(at: number | string): string {
+  const ms = typeof at === 'number' ? at : Date.parse(at);
+  if (Number.isNaN(ms)) return '';
+  const d = new Date(ms + romeOffsetMs(ms));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${two(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
 }

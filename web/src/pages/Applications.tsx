@@ -1,11 +1,14 @@
-/** Pratiche: a filterable list with status chips, and a form to open a new one. */
+/**
+ * Pratiche: a filterable list with status chips, and a form to open a new one. The API lists
+ * them by last change, oldest first, and has no order parameter yet (see issue 15 item 2).
+ */
 import { useState } from 'preact/hooks';
 import { call, qs, type Page } from '../api.js';
 import { useAction, useApi, usePaged } from '../hooks.js';
 import { t } from '../i18n/index.js';
 import { navigate, useLocation } from '../router.js';
 import { STATUS_CODES, type Application, type Service } from '../types.js';
-import { Empty, Field, fieldAttrs, FormProblem, Loading, LoadMore, ProblemBox, Section, statusLabel, StatusChip, When } from '../ui/common.js';
+import { Empty, Field, fieldAttrs, FilterPanel, FormProblem, Loading, LoadMore, ProblemBox, Section, statusLabel, StatusChip, When } from '../ui/common.js';
 
 export function Applications() {
   const { query } = useLocation();
@@ -18,7 +21,8 @@ export function Applications() {
   return (
     <div class="page">
       <h1>{t('applications.title')}</h1>
-      <form class="filters card" onSubmit={(e) => e.preventDefault()} aria-label={t('filters.label')}>
+      <p class="muted small">{t('applications.order')}</p>
+      <FilterPanel active={Object.values(filters).filter(Boolean).length} onSubmit={(e) => e.preventDefault()}>
         <Field id="ap-status" label={t('field.status')} name="status" problem={list.error}>
           <select {...fieldAttrs('ap-status', list.error, 'status')} value={filters.status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
             <option value="">{t('filters.any')}</option>
@@ -31,14 +35,14 @@ export function Applications() {
             {(services.data?.items ?? []).map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
           </select>
         </Field>
-      </form>
+      </FilterPanel>
       {list.error ? <FormProblem problem={list.error} fields={['status', 'service_id']} />
         : !list.items ? <Loading />
         : list.items.length === 0 ? <Empty>{t('applications.empty')}</Empty>
         : (
           <div class="table-wrap">
             <table class="list">
-              <thead><tr><th scope="col">{t('field.subject')}</th><th scope="col">{t('field.service')}</th><th scope="col">{t('field.status')}</th><th scope="col">{t('field.applicant')}</th><th scope="col">{t('field.updated_at')}</th></tr></thead>
+              <thead><tr><th scope="col">{t('field.subject')}</th><th scope="col">{t('field.service')}</th><th scope="col">{t('field.status')}</th><th scope="col">{t('field.applicant')}</th><th scope="col">{t('applications.changed')}</th></tr></thead>
               <tbody>
                 {list.items.map((a) => (
                   <tr key={a.id} data-application={a.id}>
@@ -46,7 +50,7 @@ export function Applications() {
                     <td data-label={t('field.service')}>{a.service_name ?? names.get(a.service_id) ?? a.service_id}</td>
                     <td data-label={t('field.status')}><StatusChip code={a.status} /></td>
                     <td data-label={t('field.applicant')}>{a.user_name ?? '—'}</td>
-                    <td data-label={t('field.updated_at')}><When at={a.latest_status_change_at ?? a.created_at} /></td>
+                    <td data-label={t('applications.changed')}><When at={a.latest_status_change_at ?? a.created_at} /></td>
                   </tr>
                 ))}
               </tbody>

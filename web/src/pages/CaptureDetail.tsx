@@ -2,12 +2,12 @@
  * One captured request: headers, query, body (pretty JSON, raw text, hex or base64), the
  * Standard Webhooks signature verdict, and what to do with it: copy as curl, replay, delete.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api.js';
 import { useAction, useApi } from '../hooks.js';
 import { fmtBytes, fmtNumber, t, tMaybe } from '../i18n/index.js';
-import type { Capture, Verdict } from '../types.js';
-import { Chip, CopyButton, Empty, Facts, Field, fieldAttrs, FormProblem, JsonView, Loading, ProblemBox, Section, When } from '../ui/common.js';
+import type { Capture, DeliveryDetail, Verdict } from '../types.js';
+import { Chip, CopyButton, Empty, errorClassLabel, Facts, Field, fieldAttrs, FormProblem, JsonView, Loading, ProblemBox, Section, When } from '../ui/common.js';
 import { HeaderTable } from './WebhookDetail.js';
 
 type BodyView = 'pretty' | 'raw' | 'hex' | 'base64';
@@ -16,6 +16,50 @@ export function VerdictChip({ verdict, compact = false }: { verdict: Verdict | n
   if (verdict === null) return compact ? null : <Chip tone="grey">{t('signature.unchecked')}</Chip>;
   if (verdict.valid) return <Chip tone="green"><span data-signature="valid">{t('signature.valid')}</span></Chip>;
   return <Chip tone="red"><span data-signature="invalid">{compact ? t('signature.invalid') : `${t('signature.invalid')}: ${tMaybe(`signature.reason.${verdict.reason}`, verdict.reason)}`}</span></Chip>;
+}
+
+/** A request header's first value, by name in any case. */
+export function headerOf(c: Pick<Capture, 'headers'>, name: string): string | null {
+  return c.headers.find((h) => h.name.toLowerCase() === name)?.value ?? null;
+}
+
+/**
+ * What sent this request, when it was one of this server's webhooks: the webhook-id header is
+ * the delivery's id (a test send's starts with msg_test_). The delivery gives the event type,
+ * and the attempt is the newest one that had started when the request arrived (one delivery's
+ * attempts never overlap). An attempt is recorded only once its answer is in, so right after
+ * arriving the request may be newer than every recorded attempt: then it is looked up again.
+ */
+function SentBy({ capture, arrival }: { capture: Capture; arrival: number }) {
+  const msgId = headerOf(capture, 'webhook-id');
+  const isTest = msgId?.startsWith('msg_test_') ?? false;
+  const [settled, setSettled] = useState(false);
+  const d = useApi<DeliveryDetail>(msgId && !isTest && /^msg_[A-Za-z0-9_-]+$/.test(msgId) ? `/api/deliveries/${encodeURIComponent(msgId)}` : null, { refreshMs: settled ? null : 1_500 });
+  const received = Date.parse(capture.received_at);
+  // Times are whole milliseconds on both sides; 50 ms covers the two being read on either side of a tick.
+  const attempt = d.data?.attempt_log
+    .filter((a) => Date.parse(a.started_at) <= received + 50)
+    .sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at))[0] ?? null;
+  // The bin records the request between the attempt's start and the end of its answer: inside [start, start + duration].
+  const attemptCoversIt = attempt !== null && received <= Date.parse(attempt.started_at) + attempt.duration_ms + 50;
+  // Stop asking once it is known, or once the delivery is over and still no attempt covers it
+  // (a replay or a copied curl command can carry a webhook-id too).
+  const finished = d.data !== null && d.data.status !== 'pending' && d.data.status !== 'sending';
+  useEffect(() => {
+    if (!settled && (d.error || attemptCoversIt || finished)) setSettled(true);
+  });
+  if (!msgId) return null;
+  const rows: [string, preact.ComponentChildren][] = [['webhook-id', <code class="break">{msgId}</code>]];
+  if (isTest) rows.push([t('capture.sentBy'), t('capture.testSend')]);
+  if (d.data) {
+    rows.push([t('capture.sentBy'), <a href={`/deliveries/${encodeURIComponent(d.data.id)}`}>{t('delivery.title')} <code>{d.data.id}</code></a>]);
+    rows.push([t('field.event_type'), <code data-event-type>{d.data.event_type}</code>]);
+    rows.push([t('capture.attempt'), attemptCoversIt
+      ? <span data-attempt-of-capture={attempt!.attempt}>{t('attempt.n', { n: attempt!.attempt })}{attempt!.error_class ? ` · ${errorClassLabel(attempt!.error_class)}` : ''}</span>
+      : finished ? '—' : t('capture.attemptPending')]);
+  }
+  if (arrival > 1) rows.push([t('capture.arrivals'), t('capture.nthArrival', { n: arrival })]);
+  return <Facts rows={rows} />;
 }
 
 function bytesOf(c: Pick<Capture, 'body' | 'body_encoding'>): Uint8Array {
@@ -52,7 +96,7 @@ function parseJson(c: Capture): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-export function CaptureDetail({ binId, captureId, initial, binUrl, onDeleted }: { binId: string; captureId: string; initial?: Capture; binUrl: string; onDeleted: () => void }) {
+export function CaptureDetail({ binId, captureId, initial, binUrl, arrival = 1, onDeleted }: { binId: string; captureId: string; initial?: Capture; binUrl: string; arrival?: number; onDeleted: () => void }) {
   const path = `/api/inspector/bins/${encodeURIComponent(binId)}/requests/${encodeURIComponent(captureId)}`;
   const full = useApi<Capture>(path);
   const c = full.data ?? initial ?? null;
@@ -79,7 +123,7 @@ export function CaptureDetail({ binId, captureId, initial, binUrl, onDeleted }: 
       <p class="capture-line"><strong>{c.method}</strong> <code class="break">{c.url}</code></p>
       <div class="verdict" id="signature-verdict">
         <VerdictChip verdict={c.signature} />
-        {c.signature && !c.signature.valid && <p class="muted small">{c.signature.detail}</p>}
+        {c.signature && !c.signature.valid && <p class="muted small" lang="en">{c.signature.detail}</p>}
         {c.signature === null && <p class="muted small">{t('signature.noSecret')}</p>}
       </div>
       <Facts rows={[
@@ -90,6 +134,7 @@ export function CaptureDetail({ binId, captureId, initial, binUrl, onDeleted }: 
         [t('capture.answered'), c.response_status ?? '—'],
         ['HTTP', c.http_version],
       ]} />
+      <SentBy capture={c} arrival={arrival} />
       <details open>
         <summary>{t('capture.headers')} ({c.headers.length})</summary>
         <HeaderTable headers={c.headers} />
@@ -158,10 +203,10 @@ function Replay({ path, binUrl }: { path: string; binUrl: string }) {
           <p>
             {result.ok ? <Chip tone="green">{t('test.ok')}</Chip> : <Chip tone="red">{t('test.failed')}</Chip>}{' '}
             {result.status_code !== undefined && <strong>HTTP {result.status_code}</strong>}{' '}
-            {result.error_class && <strong>{tMaybe(`error.class.${result.error_class}`, result.error_class)}</strong>}{' '}
+            {result.error_class && <strong>{errorClassLabel(result.error_class)}</strong>}{' '}
             <span class="muted">{t('test.duration', { ms: fmtNumber(result.duration_ms) })}</span>
           </p>
-          {result.error && <p class="muted">{result.error}</p>}
+          {result.error && <p class="muted" lang="en">{result.error}</p>}
           {result.headers && <details><summary>{t('test.responseHeaders')}</summary><HeaderTable headers={result.headers} /></details>}
           {result.body !== undefined && <pre class="code">{result.body || t('state.emptyBody')}</pre>}
         </div>

@@ -1,28 +1,39 @@
-/** The tenant's event log, oldest first as the API keeps it, with filters and a JSON viewer. */
+/**
+ * The tenant's event log with filters and a JSON viewer. Oldest first, as the API lists it: it
+ * has no order parameter yet (newest first needs `order=desc` on GET /api/events).
+ */
 import { useState } from 'preact/hooks';
-import { qs } from '../api.js';
+import { ApiProblem, qs } from '../api.js';
 import { usePaged } from '../hooks.js';
-import { romeInputToIso, t } from '../i18n/index.js';
+import { dateInputPattern, formatDateInput, parseDateInput, t } from '../i18n/index.js';
 import { navigate, useLocation } from '../router.js';
 import type { EventRecord } from '../types.js';
-import { Empty, Field, fieldAttrs, FormProblem, JsonView, Loading, LoadMore, ProblemBox, When } from '../ui/common.js';
+import { DateField, Empty, Field, fieldAttrs, FilterPanel, FormProblem, JsonView, Loading, LoadMore, ProblemBox, When } from '../ui/common.js';
 
 export function Events() {
   const { query } = useLocation();
   const filters = { type: query.get('type') ?? '', subject: query.get('subject') ?? '', since: query.get('since') ?? '' };
   const list = usePaged<EventRecord>(`/api/events${qs({ limit: 50, ...filters })}`);
-  const [f, setF] = useState({ type: filters.type, subject: filters.subject, since: '' });
+  const [f, setF] = useState({ type: filters.type, subject: filters.subject, since: filters.since ? formatDateInput(filters.since) : '' });
   const [open, setOpen] = useState<string | null>(null);
+  const [local, setLocal] = useState<unknown>(null);
 
   const apply = (e: Event) => {
     e.preventDefault();
-    navigate(`/events${qs({ type: f.type.trim(), subject: f.subject.trim(), since: f.since ? romeInputToIso(f.since) : filters.since })}`);
+    const since = f.since.trim() ? parseDateInput(f.since) : '';
+    if (since === null) {
+      setLocal(new ApiProblem(400, '', t('date.invalid', { pattern: dateInputPattern() }), 'since'));
+      return;
+    }
+    setLocal(null);
+    navigate(`/events${qs({ type: f.type.trim(), subject: f.subject.trim(), since })}`);
   };
-  const p = list.error;
+  const p = local ?? list.error;
   return (
     <div class="page">
       <h1>{t('events.title')}</h1>
-      <form class="filters card" onSubmit={apply} aria-label={t('filters.label')}>
+      <p class="muted small">{t('events.order')}</p>
+      <FilterPanel active={Object.values(filters).filter(Boolean).length} onSubmit={apply}>
         <Field id="ev-type" label={t('field.event_type')} name="type" problem={p} hint={t('events.typeHint')}>
           <input {...fieldAttrs('ev-type', p, 'type', true)} spellcheck={false} list="ev-types" value={f.type} onInput={(e) => setF({ ...f, type: e.currentTarget.value })} />
           <datalist id="ev-types">
@@ -32,15 +43,13 @@ export function Events() {
         <Field id="ev-subject" label={t('field.subject')} name="subject" problem={p}>
           <input {...fieldAttrs('ev-subject', p, 'subject')} spellcheck={false} value={f.subject} onInput={(e) => setF({ ...f, subject: e.currentTarget.value })} />
         </Field>
-        <Field id="ev-since" label={t('filters.since')} name="since" problem={p}>
-          <input {...fieldAttrs('ev-since', p, 'since')} type="datetime-local" value={f.since} onInput={(e) => setF({ ...f, since: e.currentTarget.value })} />
-        </Field>
+        <DateField id="ev-since" label={t('filters.since')} name="since" problem={p} value={f.since} onInput={(v) => setF({ ...f, since: v })} />
         <div class="filter-actions">
           <button type="submit">{t('filters.apply')}</button>
-          <button type="button" class="secondary" onClick={() => { setF({ type: '', subject: '', since: '' }); navigate('/events'); }}>{t('filters.clear')}</button>
+          <button type="button" class="secondary" onClick={() => { setF({ type: '', subject: '', since: '' }); setLocal(null); navigate('/events'); }}>{t('filters.clear')}</button>
         </div>
-      </form>
-      {p ? <FormProblem problem={p} fields={['type', 'subject', 'since']} />
+      </FilterPanel>
+      {list.error ? <FormProblem problem={list.error} fields={['type', 'subject', 'since']} />
         : !list.items ? <Loading />
         : list.items.length === 0 ? <Empty>{t('events.empty')}</Empty>
         : (

@@ -39,7 +39,8 @@ export function Login({ onSignedIn, notice }: { onSignedIn: (s: Session) => void
   };
 
   return (
-    <div class="login">
+    // The sign-in page is a page of its own (no shell), so it carries its own <main> landmark.
+    <main class="login" id="main">
       <div class="login-lang"><LangSwitch /></div>
       <form class="card login-card" onSubmit={submit} noValidate>
         <h1><span class="brand">messo</span> {t('login.title')}</h1>
@@ -52,6 +53,6 @@ export function Login({ onSignedIn, notice }: { onSignedIn: (s: Session) => void
         </Field>
         <button type="submit" disabled={pending}>{pending ? t('state.loading') : t('login.submit')}</button>
       </form>
-    </div>
+    </main>
   );
 }

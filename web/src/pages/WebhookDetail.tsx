@@ -3,14 +3,14 @@
  * test it now, rotate its secret (shown once), enable or disable it, recover failed deliveries.
  */
 import { useState } from 'preact/hooks';
-import { ApiProblem, call } from '../api.js';
+import { ApiProblem, call, type Page } from '../api.js';
 import { useAction, useApi } from '../hooks.js';
 import { fmtNumber, fmtPercent, t, tMaybe } from '../i18n/index.js';
 import { takeSecretFor } from '../oneshot.js';
 import { navigate } from '../router.js';
-import type { Health, Webhook } from '../types.js';
+import type { Capture, Health, Webhook } from '../types.js';
 import { OutcomeChart } from '../ui/charts.js';
-import { Chip, CopyButton, Empty, Facts, Field, fieldAttrs, FormProblem, Loading, ProblemBox, Section, When } from '../ui/common.js';
+import { Chip, CopyButton, errorClassLabel, ErrorText, Facts, Field, fieldAttrs, FormProblem, Loading, ProblemBox, Section, When } from '../ui/common.js';
 import { RecoverForm } from './RecoverForm.js';
 import { triggerText, WebhookState } from './WebhookList.js';
 
@@ -45,7 +45,7 @@ export function WebhookDetail({ id }: { id: string }) {
   const [secret, setSecret] = useState<string | null>(() => takeSecretFor(id));
 
   if (hook.error) return <div class="page"><h1>{t('webhook.title')}</h1><ProblemBox problem={hook.error} onRetry={hook.reload} /></div>;
-  if (!hook.data) return <div class="page"><Loading /></div>;
+  if (!hook.data) return <div class="page"><h1>{t('webhook.title')}</h1><Loading /></div>;
   const w = hook.data;
 
   return (
@@ -59,8 +59,12 @@ export function WebhookDetail({ id }: { id: string }) {
         </div>
       </div>
       {secret && <SecretPanel webhook={w} secret={secret} onDismiss={() => setSecret(null)} />}
-      {w.disabled_reason && (
-        <div class="problem" role="status"><strong>{t('webhook.autoDisabled')}</strong><p>{w.disabled_reason}</p><p class="small"><When at={w.disabled_at} /></p></div>
+      {!w.active && (
+        <div class="problem" role="status">
+          <strong>{t('webhook.disabledSince')} <When at={w.disabled_at} /></strong>
+          {w.disabled_reason && <p>{t('health.disabledReason')}: <span lang="en">{w.disabled_reason}</span></p>}
+          <p class="small">{t('webhook.disabledHint')}</p>
+        </div>
       )}
       <div class="grid-2">
         <Section id="wh-settings" title={t('webhook.settings')}>
@@ -81,7 +85,7 @@ export function WebhookDetail({ id }: { id: string }) {
         <HealthCard health={health} />
       </div>
       <Actions webhook={w} onChanged={(nw) => hook.setData(nw)} onSecret={setSecret} />
-      <TestPanel webhookId={id} />
+      <TestPanel webhookId={id} endpoint={w.endpoint} />
       <Section id="wh-recover" title={t('recover.title')}>
         <RecoverForm webhookId={id} />
       </Section>
@@ -97,6 +101,7 @@ function HealthCard({ health }: { health: ReturnType<typeof useApi<Health>> }) {
         : !h ? <Loading />
         : (
           <>
+            <p class="muted small">{t('health.countsAttempts')}</p>
             <div class="stats">
               <div><span class="big">{fmtPercent(h.last_24h.success_rate)}</span><span class="muted">{t('health.successRate')}</span></div>
               <div><span class="big">{fmtNumber(h.last_24h.attempts)}</span><span class="muted">{t('health.attempts')}</span></div>
@@ -105,9 +110,8 @@ function HealthCard({ health }: { health: ReturnType<typeof useApi<Health>> }) {
             </div>
             <Facts rows={[
               [t('health.latency'), h.last_24h.latency_ms.p50 === null ? '—' : `p50 ${fmtNumber(h.last_24h.latency_ms.p50)} · p95 ${fmtNumber(h.last_24h.latency_ms.p95)} · p99 ${fmtNumber(h.last_24h.latency_ms.p99)} ms`],
-              [t('health.lastError'), h.last_error ? <span><When at={h.last_error.at} />: {h.last_error.error}</span> : t('health.noError')],
+              [t('health.lastError'), h.last_error ? <span><When at={h.last_error.at} />: <ErrorText text={h.last_error.error} /></span> : t('health.noError')],
               [t('health.failingSince'), h.failing_since ? <When at={h.failing_since} /> : '—'],
-              [t('health.disabledReason'), h.disabled_reason ?? '—'],
             ]} />
             {h.last_24h.attempts > 0 && <OutcomeChart items={h.per_minute} />}
           </>
@@ -170,15 +174,34 @@ function Actions({ webhook, onChanged, onSecret }: { webhook: Webhook; onChanged
   );
 }
 
-function TestPanel({ webhookId }: { webhookId: string }) {
+/**
+ * When the endpoint is one of this server's bins, the capture the test produced: found by its
+ * webhook-id header (the bin's search looks in headers). The bin answered before the test
+ * returned, so the capture is there already.
+ */
+async function captureOfTest(binId: string, result: TestResult): Promise<string | null> {
+  const msgId = result.request.headers['webhook-id'];
+  if (!msgId) return null;
+  const page = await call<Page<Capture>>(`/api/inspector/bins/${encodeURIComponent(binId)}/requests?limit=5&q=${encodeURIComponent(msgId)}`);
+  return page.items.find((c) => c.headers.some((h) => h.name.toLowerCase() === 'webhook-id' && h.value === msgId))?.id ?? null;
+}
+
+function TestPanel({ webhookId, endpoint }: { webhookId: string; endpoint: string }) {
   const [appId, setAppId] = useState('');
+  const binId = ownBinOf(endpoint);
   const test = useAction(async () => call<TestResult>(`/api/webhooks/${encodeURIComponent(webhookId)}/test`, { method: 'POST', body: appId.trim() ? { application_id: appId.trim() } : {} }));
   const [result, setResult] = useState<TestResult | null>(null);
+  const [captureId, setCaptureId] = useState<string | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setResult(null);
+    setCaptureId(null);
     const r = await test.run();
-    if (r) setResult(r);
+    if (r) {
+      setResult(r);
+      // A bin of another tenant, or one deleted meanwhile, simply gives no link.
+      if (binId) setCaptureId(await captureOfTest(binId, r).catch(() => null));
+    }
   };
   return (
     <Section id="wh-test" title={t('test.title')}>
@@ -194,10 +217,13 @@ function TestPanel({ webhookId }: { webhookId: string }) {
           <p>
             {result.ok ? <Chip tone="green">{t('test.ok')}</Chip> : <Chip tone="red">{t('test.failed')}</Chip>}{' '}
             {result.status_code !== undefined && <strong>HTTP {result.status_code}</strong>}{' '}
-            {result.error_class && <strong>{tMaybe(`error.class.${result.error_class}`, result.error_class)}</strong>}{' '}
+            {result.error_class && <strong>{errorClassLabel(result.error_class)}</strong>}{' '}
             <span class="muted">{t('test.duration', { ms: fmtNumber(result.duration_ms) })}</span>
           </p>
-          {result.error_message && <p class="muted">{result.error_message}</p>}
+          {result.error_message && <p class="muted" lang="en">{result.error_message}</p>}
+          {binId && captureId && (
+            <p><a href={`/inspector/${encodeURIComponent(binId)}?request=${encodeURIComponent(captureId)}`} data-capture-link>{t('test.openCapture')}</a></p>
+          )}
           {result.response_headers && (
             <details><summary>{t('test.responseHeaders')}</summary><HeaderTable headers={result.response_headers} /></details>
           )}

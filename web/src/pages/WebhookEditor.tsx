@@ -1,15 +1,16 @@
 /**
  * Create or edit a webhook: the OpenCity fields (title, endpoint, method, trigger, service
  * filter, headers, version, active) and messo's own (event types, format, ordering, limits).
- * A problem the API reports for a field is shown under that field.
+ * A problem the API reports for a field is shown under that field. `/webhooks/new?bin=<id>`
+ * starts from one of the tenant's inspector bins: its URL as the endpoint.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, type Page } from '../api.js';
 import { useApi } from '../hooks.js';
 import { t, tMaybe } from '../i18n/index.js';
 import { keepSecretFor } from '../oneshot.js';
-import { navigate } from '../router.js';
-import { EVENT_TYPES, STATUS_CODES, type Service, type Webhook } from '../types.js';
+import { navigate, useLocation } from '../router.js';
+import { EVENT_TYPES, STATUS_CODES, type Bin, type Service, type Webhook } from '../types.js';
 import { Field, fieldAttrs, FormProblem, GroupError, Loading, ProblemBox, statusLabel } from '../ui/common.js';
 
 interface HeaderRow {
@@ -71,18 +72,32 @@ function bodyOf(f: Form) {
 const FIELDS = ['title', 'description', 'endpoint', 'method', 'trigger', 'events', 'filters', 'headers', 'version', 'active', 'format', 'ordering', 'max_concurrency', 'rate_limit'];
 
 export function WebhookEditor({ id }: { id: string | null }) {
+  const { query } = useLocation();
+  const fromBin = id ? null : query.get('bin');
   const existing = useApi<Webhook>(id ? `/api/webhooks/${encodeURIComponent(id)}` : null);
+  const bin = useApi<Bin>(fromBin ? `/api/inspector/bins/${encodeURIComponent(fromBin)}` : null);
   const services = useApi<Page<Service>>('/api/services?limit=500');
-  const [form, setForm] = useState<Form | null>(id ? null : EMPTY);
+  const [form, setForm] = useState<Form | null>(id || fromBin ? null : EMPTY);
   const [problem, setProblem] = useState<unknown>(null);
   const [pending, setPending] = useState(false);
 
   useEffect(() => {
     if (existing.data && !form) setForm(formOf(existing.data));
   }, [existing.data]);
+  // Filled in once per bin (the editor may already be open when the link is followed).
+  const [filledFor, setFilledFor] = useState<string | null>(null);
+  useEffect(() => {
+    if (bin.data && filledFor !== bin.data.id) {
+      setForm({ ...EMPTY, title: t('webhook.fromBinTitle', { name: bin.data.name || t('bin.untitled') }), endpoint: bin.data.url });
+      setFilledFor(bin.data.id);
+    }
+    // A bin that is gone (expired, deleted) leaves an empty form and says why.
+    if (bin.error && !form) setForm(EMPTY);
+  }, [bin.data, bin.error]);
 
-  if (id && existing.error) return <div class="page"><h1>{t('webhook.edit')}</h1><ProblemBox problem={existing.error} onRetry={existing.reload} /></div>;
-  if (!form) return <div class="page"><Loading /></div>;
+  const heading = id ? t('webhook.edit') : t('webhooks.new');
+  if (id && existing.error) return <div class="page"><h1>{heading}</h1><ProblemBox problem={existing.error} onRetry={existing.reload} /></div>;
+  if (!form) return <div class="page"><h1>{heading}</h1><Loading /></div>;
 
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm({ ...form, [k]: v });
   const toggle = (list: string[], v: string) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
@@ -113,7 +128,9 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const a = (fid: string, name: string, hint = false) => fieldAttrs(fid, problem, name, hint);
   return (
     <div class="page">
-      <h1>{id ? t('webhook.edit') : t('webhooks.new')}</h1>
+      <h1>{heading}</h1>
+      {bin.data && <p class="notice" role="status">{t('webhook.fromBin', { name: bin.data.name || t('bin.untitled') })}</p>}
+      <ProblemBox problem={bin.error} />
       <form class="card form" onSubmit={submit} noValidate>
         <FormProblem problem={problem} fields={FIELDS} />
         <fieldset>

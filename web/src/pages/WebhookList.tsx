@@ -12,9 +12,14 @@ export function triggerText(w: Pick<Webhook, 'trigger' | 'events'>): string {
   return '—';
 }
 
-export function WebhookState({ w }: { w: Pick<Webhook, 'active' | 'disabled_reason'> }) {
+/**
+ * On or off. Whether a webhook was turned off by its owner or by messo (410, failing too long)
+ * is only in `disabled_reason`, free English text; it is shown on the webhook's page, not
+ * guessed from the words here (a `disabled_code` from the API would allow a chip per cause).
+ */
+export function WebhookState({ w }: { w: Pick<Webhook, 'active'> }) {
   if (w.active) return <Chip tone="green">{t('webhook.active')}</Chip>;
-  return <Chip tone={w.disabled_reason ? 'red' : 'grey'}>{w.disabled_reason ? t('webhook.autoDisabled') : t('webhook.inactive')}</Chip>;
+  return <Chip tone="grey">{t('webhook.inactive')}</Chip>;
 }
 
 export function WebhookList() {
@@ -32,7 +37,7 @@ export function WebhookList() {
         : (
           <div class="table-wrap">
             <table class="list">
-              <thead><tr><th scope="col">{t('field.title')}</th><th scope="col">{t('field.endpoint')}</th><th scope="col">{t('field.trigger')}</th><th scope="col">{t('field.format')}</th><th scope="col">{t('field.state')}</th></tr></thead>
+              <thead><tr><th scope="col">{t('field.title')}</th><th scope="col">{t('field.endpoint')}</th><th scope="col">{t('field.trigger')}</th><th scope="col">{t('field.format')}</th><th scope="col">{t('webhook.onOff')}</th></tr></thead>
               <tbody>
                 {items.map((w) => (
                   <tr key={w.id}>
@@ -40,7 +45,7 @@ export function WebhookList() {
                     <td data-label={t('field.endpoint')} class="break"><code>{w.method} {w.endpoint}</code></td>
                     <td data-label={t('field.trigger')}>{triggerText(w)}</td>
                     <td data-label={t('field.format')}>{tMaybe(`format.${w.format}`, w.format)} · v{w.version}</td>
-                    <td data-label={t('field.state')}><WebhookState w={w} /></td>
+                    <td data-label={t('webhook.onOff')}><WebhookState w={w} /></td>
                   </tr>
                 ))}
               </tbody>

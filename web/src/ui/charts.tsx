@@ -97,11 +97,15 @@ export function LatencyChart({ rows }: { rows: LatencyRow[] }) {
       <figcaption class="legend">
         {keys.map((k) => <span key={k}><i class={`sw bar-${k}`} aria-hidden="true" />{k}</span>)}
       </figcaption>
-      <table class="visually-hidden">
-        <caption>{t('chart.latency.title')}</caption>
-        <thead><tr><th scope="col">{t('field.webhook')}</th>{keys.map((k) => <th key={k} scope="col">{k} (ms)</th>)}</tr></thead>
-        <tbody>{rows.map((r) => <tr key={r.id}><th scope="row">{r.label}</th>{keys.map((k) => <td key={k}>{r[k] ?? '—'}</td>)}</tr>)}</tbody>
-      </table>
+      {/* Hidden by a wrapper, not on the table itself: a table ignores width: 1px and overflow, so a
+          hidden table still widened the page to 583 px on a 360 px phone. */}
+      <div class="visually-hidden">
+        <table>
+          <caption>{t('chart.latency.title')}</caption>
+          <thead><tr><th scope="col">{t('field.webhook')}</th>{keys.map((k) => <th key={k} scope="col">{k} (ms)</th>)}</tr></thead>
+          <tbody>{rows.map((r) => <tr key={r.id}><th scope="row">{r.label}</th>{keys.map((k) => <td key={k}>{r[k] ?? '—'}</td>)}</tr>)}</tbody>
+        </table>
+      </div>
     </figure>
   );
 }

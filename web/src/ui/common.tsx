@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiProblem, fieldMessage } from '../api.js';
-import { fmtDate, t, tMaybe } from '../i18n/index.js';
+import { dateInputPattern, fmtDate, t, tMaybe } from '../i18n/index.js';
 
 export function Loading({ label }: { label?: string }) {
   return <p class="state loading" role="status" aria-live="polite"><span class="spinner" aria-hidden="true" />{label ?? t('state.loading')}</p>;
@@ -12,19 +12,34 @@ export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="state empty">{children}</p>;
 }
 
-/** A problem shown in full: what failed, the server's detail, and the request id to quote. */
+/**
+ * The headline of a problem in the interface language: the API's stable code (`type`,
+ * urn:messo:problem:<code>) looked up in the catalogue; the API's own title only for a code the
+ * catalogue does not know yet.
+ */
+export function problemTitle(problem: ApiProblem): string {
+  if (problem.status === 0) return t('error.network');
+  if (problem.code) return tMaybe(`problem.${problem.code}`, problem.title || t('error.generic'));
+  if (problem.status === 404) return t('error.notFound');
+  if (problem.status === 403) return t('error.forbidden');
+  if (problem.status >= 500) return t('error.server', { status: problem.status });
+  return problem.title || t('error.generic');
+}
+
+/** True when the text came from the API (English), false when the dashboard wrote it (already translated). */
+const fromApi = (problem: ApiProblem) => problem.code !== null || problem.requestId !== null;
+
+/** A problem shown in full: what failed in the interface language, the API's detail, the request id to quote. */
 export function ProblemBox({ problem, onRetry }: { problem: unknown; onRetry?: () => void }) {
   if (!problem) return null;
   let title = t('error.generic');
   let detail = '';
+  let apiText = false;
   let requestId: string | null = null;
   if (problem instanceof ApiProblem) {
-    if (problem.status === 0) title = t('error.network');
-    else if (problem.status === 404) title = t('error.notFound');
-    else if (problem.status === 403) title = t('error.forbidden');
-    else if (problem.status >= 500) title = t('error.server', { status: problem.status });
-    else title = `${problem.code ? tMaybe(`problem.${problem.code}`, problem.title) : problem.title} (${problem.status})`;
+    title = problemTitle(problem);
     detail = problem.detail;
+    apiText = fromApi(problem);
     requestId = problem.requestId;
   } else if (problem instanceof Error) {
     detail = problem.message;
@@ -32,11 +47,20 @@ export function ProblemBox({ problem, onRetry }: { problem: unknown; onRetry?: (
   return (
     <div class="problem" role="alert">
       <strong>{title}</strong>
-      {detail && <p>{detail}</p>}
+      {detail && detail !== title && <p class={apiText ? 'small' : undefined} lang={apiText ? 'en' : undefined}>{detail}</p>}
       {requestId && <p class="muted small">{t('error.requestId')}: <code>{requestId}</code></p>}
-      {onRetry && <button type="button" class="secondary" onClick={onRetry}>{t('action.retry')}</button>}
+      {onRetry && <button type="button" class="secondary" onClick={onRetry}>{t('action.reload')}</button>}
     </div>
   );
+}
+
+/**
+ * A field's message: the dashboard's own checks are already in the interface language; the
+ * API's are in English, so they come after a translated lead, marked as English for screen readers.
+ */
+function FieldMessageText({ problem, msg }: { problem: unknown; msg: string }) {
+  if (!(problem instanceof ApiProblem) || !fromApi(problem)) return <>{msg}</>;
+  return <>{tMaybe(`problem.field.${problem.code}`, t('problem.field.validation'))}: <span class="api-text" lang="en">{msg}</span></>;
 }
 
 /** The problem above a form, unless it names one of the form's own fields (shown there instead). */
@@ -60,7 +84,7 @@ export function Field(props: { id: string; label: string; name?: string; problem
       <label for={props.id}>{props.label}</label>
       {props.children}
       {props.hint && <small id={`${props.id}-hint`} class="hint">{props.hint}</small>}
-      {msg && <p class="field-error" id={`${props.id}-error`}>{msg}</p>}
+      {msg && <p class="field-error" id={`${props.id}-error`}><FieldMessageText problem={props.problem} msg={msg} /></p>}
     </div>
   );
 }
@@ -68,7 +92,64 @@ export function Field(props: { id: string; label: string; name?: string; problem
 /** An error for a group of inputs without one label (checkbox lists, header rows). */
 export function GroupError({ problem, name, id }: { problem: unknown; name: string; id?: string }) {
   const msg = fieldMessage(problem, name);
-  return msg ? <p class="field-error" id={id}>{msg}</p> : null;
+  return msg ? <p class="field-error" id={id}><FieldMessageText problem={problem} msg={msg} /></p> : null;
+}
+
+/**
+ * A date and time typed as text in the interface language's order, read as Europe/Rome time
+ * (see parseDateInput). The expected pattern is said in the hint, never only in a placeholder.
+ */
+export function DateField(props: { id: string; label: string; name: string; problem: unknown; value: string; onInput: (v: string) => void; hint?: string }) {
+  const hint = `${props.hint ? `${props.hint} ` : ''}${t('date.hint', { pattern: dateInputPattern() })}`;
+  return (
+    <Field id={props.id} label={props.label} name={props.name} problem={props.problem} hint={hint}>
+      <input {...fieldAttrs(props.id, props.problem, props.name, true)} type="text" autocomplete="off" spellcheck={false}
+        value={props.value} onInput={(e) => props.onInput(e.currentTarget.value)} />
+    </Field>
+  );
+}
+
+/**
+ * Filters in a panel that folds: open on a desktop, folded on a phone (where the fields would
+ * fill the first screen), with the number of filters in use on the fold.
+ */
+export function FilterPanel({ active, onSubmit, children }: { active: number; onSubmit: (e: Event) => void; children: ComponentChildren }) {
+  const [open, setOpen] = useState(() => !window.matchMedia('(max-width: 760px)').matches);
+  return (
+    <details class="filters-box card" open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>
+        <span>{t('filters.label')}</span>
+        {active > 0 && <span class="chip tone-blue">{t('filters.active', { n: active })}</span>}
+      </summary>
+      <form class="filters" onSubmit={onSubmit} aria-label={t('filters.label')} noValidate>{children}</form>
+    </details>
+  );
+}
+
+/**
+ * How the API words a failure in lists (`last_error`): `<class>: <message>` for a connection
+ * error, `HTTP 500` for an answer. A class the catalogue knows is translated (it is a stable code,
+ * the SendErrorClass of the sender); the message after it stays as the API's English detail.
+ */
+export function splitError(text: string): { label: string; detail: string | null; known: boolean } {
+  const m = /^([a-z_]+): ?([\s\S]*)$/.exec(text);
+  if (m) {
+    const label = tMaybe(`error.class.${m[1]}`, '');
+    if (label) return { label, detail: m[2] || null, known: true };
+  }
+  if (/^HTTP \d{3}$/.test(text)) return { label: text, detail: null, known: true };
+  return { label: text, detail: null, known: false };
+}
+
+export function errorClassLabel(errorClass: string): string {
+  return tMaybe(`error.class.${errorClass}`, errorClass);
+}
+
+/** A last error: the translated class in words, the API's detail after it (in English, marked so). */
+export function ErrorText({ text, detail = true }: { text: string; detail?: boolean }) {
+  const e = splitError(text);
+  if (!e.known) return <span lang="en">{e.label}</span>;
+  return <span>{e.label}{detail && e.detail && <span class="muted small" lang="en"> · {e.detail}</span>}</span>;
 }
 
 const STATUS_TONE: Record<number, string> = {
@@ -128,6 +209,7 @@ export function CopyButton({ text, label }: { text: string | (() => Promise<stri
   );
 }
 
+/** A date and time to the second in the interface language's format, Europe/Rome. */
 export function When({ at }: { at: string | number | null | undefined }) {
   if (at === null || at === undefined) return <span>—</span>;
   return <time dateTime={typeof at === 'string' ? at : new Date(at).toISOString()}>{fmtDate(at)}</time>;
