@@ -18,6 +18,8 @@ export interface ClosedLoopResult {
   ok_events: number;
   /** Answers other than 2xx, by status. */
   non_2xx: Record<string, number>;
+  /** The first body answered with each such status, cut to 300 characters: what went wrong. */
+  non_2xx_body: Record<string, string>;
   timeouts: number;
   errors: number;
   start: number;
@@ -30,7 +32,7 @@ const isAbort = (err: unknown) => (err as { name?: string }).name === 'AbortErro
 
 export async function closedLoop(origin: string, feed: Feed, inflight: number, timeoutMs: number): Promise<ClosedLoopResult> {
   const pool = new Pool(origin, { connections: inflight, pipelining: 1 });
-  const r: ClosedLoopResult = { requests: feed.shots.length, ok_events: 0, non_2xx: {}, timeouts: 0, errors: 0, start: now(), end: 0, latencies: [] };
+  const r: ClosedLoopResult = { requests: feed.shots.length, ok_events: 0, non_2xx: {}, non_2xx_body: {}, timeouts: 0, errors: 0, start: now(), end: 0, latencies: [] };
   let next = 0;
   await Promise.all(Array.from({ length: inflight }, async () => {
     while (next < feed.shots.length) {
@@ -41,12 +43,14 @@ export async function closedLoop(origin: string, feed: Feed, inflight: number, t
       const t = now();
       try {
         const res = await pool.request({ path: feed.path, method: 'POST', headers: feed.headers, body: shot.body, signal: abort.signal });
-        await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) {
+          await res.body.dump();
           r.ok_events += shot.ids.length;
           r.latencies.push(now() - t);
         } else {
+          const text = await res.body.text();
           r.non_2xx[res.statusCode] = (r.non_2xx[res.statusCode] ?? 0) + 1;
+          r.non_2xx_body[res.statusCode] ??= text.slice(0, 300);
         }
       } catch (err) {
         if (isAbort(err)) r.timeouts++;
@@ -70,6 +74,7 @@ export interface OpenLoopResult {
   answer_latencies: number[];
   ok_events: number;
   non_2xx: Record<string, number>;
+  non_2xx_body: Record<string, string>;
   errors: number;
   /** Answers (of any kind) that came more than the client timeout after their scheduled time. */
   over_timeout: number;
@@ -87,7 +92,7 @@ export interface OpenLoopResult {
 export async function openLoop(origin: string, feed: Feed, rate: number, connections: number, timeoutMs: number): Promise<OpenLoopResult> {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   const t0 = now() + 20;
-  const r: OpenLoopResult = { t0, scheduled: new Map(), answer_latencies: [], ok_events: 0, non_2xx: {}, errors: 0, over_timeout: 0, client_lag_ms: 0, last_answer: t0 };
+  const r: OpenLoopResult = { t0, scheduled: new Map(), answer_latencies: [], ok_events: 0, non_2xx: {}, non_2xx_body: {}, errors: 0, over_timeout: 0, client_lag_ms: 0, last_answer: t0 };
   const pending: Promise<void>[] = [];
   let events = 0;
   for (const shot of feed.shots) {
@@ -98,7 +103,7 @@ export async function openLoop(origin: string, feed: Feed, rate: number, connect
     r.client_lag_ms = Math.max(r.client_lag_ms, now() - due);
     for (const id of shot.ids) r.scheduled.set(id, due);
     pending.push(pool.request({ path: feed.path, method: 'POST', headers: feed.headers, body: shot.body }).then(async (res) => {
-      await res.body.dump();
+      const text = await res.body.text();
       const at = now();
       r.last_answer = Math.max(r.last_answer, at);
       if (at - due > timeoutMs) r.over_timeout++;
@@ -107,6 +112,7 @@ export async function openLoop(origin: string, feed: Feed, rate: number, connect
         r.answer_latencies.push(at - due);
       } else {
         r.non_2xx[res.statusCode] = (r.non_2xx[res.statusCode] ?? 0) + 1;
+        r.non_2xx_body[res.statusCode] ??= text.slice(0, 300);
       }
     }, () => {
       r.errors++;

@@ -14,7 +14,7 @@ import { deliveryBodies, ingestFeed, meanBytes, type Feed, type TenantTarget } f
 import type { Deployment } from './deploy.js';
 import { closedLoop, openLoop, pct, plainDeliveryLoop, type ClosedLoopResult } from './loadgen.js';
 import type { BenchOptions } from './options.js';
-import { load, now, RssSampler, sleep, waitForCount, type Receiver, type RssReport, type Watched } from './procs.js';
+import { load, now, RssSampler, sleep, type Receiver, type RssReport, type Watched } from './procs.js';
 
 export interface Row {
   phase: 'plain' | 'ingest' | 'e2e' | 'paced' | 'fanout' | 'backlog';
@@ -44,6 +44,7 @@ async function measured(phase: Row['phase'], system: string, watched: Watched[],
   process.stderr.write(`  ${phase}: ${system} (load ${load_before.join(' ')})\n`);
   const sampler = new RssSampler(watched, series);
   const { metrics, detail } = await fn();
+  for (const [status, body] of Object.entries((detail.non_2xx_body ?? {}) as Record<string, string>)) process.stderr.write(`    answered ${status}: ${body}\n`);
   return { phase, system, metrics, detail, rss: sampler.stop(), load_before, load_after: load() };
 }
 
@@ -56,32 +57,41 @@ function closedMetrics(r: ClosedLoopResult) {
   };
 }
 
-/** Arrivals of this feed's events since the last reset: first arrival per id, duplicates, last arrival. */
-async function arrivalsOf(receiver: Receiver, feed: Feed) {
-  const ids = new Set(feed.shots.flatMap((s) => s.ids));
-  const { arrivals } = await receiver.ask<{ arrivals: [string, number][] }>('arrivals');
-  const first = new Map<string, number>();
-  let duplicates = 0;
-  let last = 0;
-  for (const [id, at] of arrivals) {
-    if (!ids.has(id)) continue;
-    if (first.has(id)) duplicates++;
-    else first.set(id, at);
-    last = Math.max(last, at);
-  }
-  return { first, duplicates, last };
+interface Arrived {
+  /** First arrival of each event. */
+  first: Map<string, number>;
+  /** Every arrival's time (fan-out sends one event many times). */
+  times: number[];
+  duplicates: number;
+  last: number;
 }
 
-/** After client timeouts, some of the timed-out events may still arrive: wait until the count stops moving for a second. */
-async function settle(receiver: Receiver): Promise<void> {
-  let before = -1;
+/**
+ * Collects arrivals of `ids` until `done` holds, then, with `quietMs`, until none came for that
+ * long (events whose POST timed out at the client may still have been committed, and arrive
+ * late). Only this feed's ids count: a straggler from an earlier phase must not stand in for one.
+ */
+async function collect(receiver: Receiver, ids: Set<string>, done: (a: Arrived) => boolean, quietMs = 0, limitMs = 600_000): Promise<Arrived> {
+  const a: Arrived = { first: new Map(), times: [], duplicates: 0, last: 0 };
+  const t0 = now();
+  let lastNew = now();
   for (;;) {
-    const { count } = await receiver.ask<{ count: number }>('count');
-    if (count === before) return;
-    before = count;
-    await sleep(1000);
+    const { arrivals } = await receiver.ask<{ arrivals: [string, number][] }>('arrivals');
+    for (const [id, at] of arrivals) {
+      if (!ids.has(id)) continue;
+      a.times.push(at);
+      if (a.first.has(id)) a.duplicates++;
+      else a.first.set(id, at);
+      a.last = Math.max(a.last, at);
+      lastNew = now();
+    }
+    if (done(a) && now() - lastNew >= quietMs) return a;
+    if (now() - t0 > limitMs) throw new Error(`only ${a.first.size} of ${ids.size} events arrived within ${Math.round(limitMs / 1000)} s`);
+    await sleep(25);
   }
 }
+
+const idsOf = (feed: Feed) => new Set(feed.shots.flatMap((s) => s.ids));
 
 export async function plainLoops(o: BenchOptions, receiver: Receiver): Promise<Row[]> {
   const dummy: TenantTarget = { tenantId: randomUUID(), key: 'plain', ingestToken: 'plain', services: [randomUUID()] };
@@ -89,7 +99,7 @@ export async function plainLoops(o: BenchOptions, receiver: Receiver): Promise<R
   const feed = ingestFeed(o.ingest, dummy, o.events);
   const ingestRow = await measured('plain', `plain loop → receiver (${o.ingest} bodies, ${o.inflight} in flight)`, [], async () => {
     const r = await closedLoop(receiver.urls[0], feed, o.inflight, o.timeoutMs);
-    return { metrics: closedMetrics(r), detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx } };
+    return { metrics: closedMetrics(r), detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body } };
   });
   const bodies = deliveryBodies(o.events);
   const urls = receiver.urls.slice(0, o.endpoints);
@@ -111,7 +121,7 @@ export async function ingestAlone(ctx: Ctx, d: Deployment): Promise<Row> {
   return measured('ingest', d.name, d.watched, async () => {
     const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs);
     const m = closedMetrics(r);
-    return { metrics: { ...m, ratio_to_plain: ratio(ctx, m.events_per_s) }, detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx } };
+    return { metrics: { ...m, ratio_to_plain: ratio(ctx, m.events_per_s) }, detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body } };
   });
 }
 
@@ -119,9 +129,9 @@ export async function ingestAlone(ctx: Ctx, d: Deployment): Promise<Row> {
 export async function e2eTenant(ctx: Ctx, d: Deployment): Promise<TenantTarget> {
   const { o, receiver } = ctx;
   const t = await d.tenant(o.endpoints, receiver.urls.slice(0, o.endpoints).map((endpoint) => ({ endpoint })), o.ingest);
-  const r = await closedLoop(d.url, d.feed(o.ingest, t, warmupEvents(o)), o.inflight, o.timeoutMs);
-  await waitForCount(receiver, r.ok_events, 300_000);
-  await receiver.ask('reset');
+  const warm = d.feed(o.ingest, t, warmupEvents(o));
+  const r = await closedLoop(d.url, warm, o.inflight, o.timeoutMs);
+  await collect(receiver, idsOf(warm), (a) => a.first.size >= r.ok_events, r.timeouts + r.errors > 0 ? 1000 : 0);
   return t;
 }
 
@@ -131,15 +141,12 @@ export async function endToEnd(ctx: Ctx, d: Deployment, t: TenantTarget): Promis
   const feed = d.feed(o.ingest, t, o.events);
   return measured('e2e', d.name, d.watched, async () => {
     const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs);
-    await waitForCount(receiver, r.ok_events, 600_000);
-    if (r.timeouts + r.errors > 0) await settle(receiver);
-    const a = await arrivalsOf(receiver, feed);
-    await receiver.ask('reset');
+    const a = await collect(receiver, idsOf(feed), (x) => x.first.size >= r.ok_events, r.timeouts + r.errors > 0 ? 1000 : 0);
     const rate = perS(a.first.size, a.last - r.start);
     const ingest = closedMetrics(r);
     return {
-      metrics: { deliveries_per_s: rate, ratio_to_plain: ratio(ctx, rate), delivered: a.first.size, duplicates: a.duplicates, ...ingest },
-      detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx },
+      metrics: { deliveries_per_s: rate, ratio_to_plain: ratio(ctx, rate), sent: o.events, delivered: a.first.size, duplicates: a.duplicates, ...ingest },
+      detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body },
     };
   });
 }
@@ -151,9 +158,7 @@ export async function paced(ctx: Ctx, d: Deployment, t: TenantTarget): Promise<R
   const feed = d.feed(o.ingest, t, o.rate * o.pacedSeconds, Math.max(1, Math.round(o.rate / 100)));
   return measured('paced', d.name, d.watched, async () => {
     const r = await openLoop(d.url, feed, o.rate, o.openConnections, o.timeoutMs);
-    await waitForCount(receiver, r.ok_events, 600_000);
-    const a = await arrivalsOf(receiver, feed);
-    await receiver.ask('reset');
+    const a = await collect(receiver, idsOf(feed), (x) => x.first.size >= r.ok_events);
     const lat = [...a.first].map(([id, at]) => at - r.scheduled.get(id)!).sort((x, y) => x - y);
     return {
       metrics: {
@@ -165,7 +170,7 @@ export async function paced(ctx: Ctx, d: Deployment, t: TenantTarget): Promise<R
         over_timeout: r.over_timeout, non_2xx: Object.values(r.non_2xx).reduce((x, y) => x + y, 0), errors: r.errors,
         client_lag_ms: Math.round(r.client_lag_ms * 10) / 10, duplicates: a.duplicates,
       },
-      detail: { events: feed.shots.reduce((s, x) => s + x.ids.length, 0), non_2xx: r.non_2xx },
+      detail: { events: feed.shots.reduce((s, x) => s + x.ids.length, 0), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body },
     };
   });
 }
@@ -175,14 +180,11 @@ export async function fanout(ctx: Ctx, d: Deployment): Promise<Row> {
   const { o, receiver } = ctx;
   const origins = receiver.urls.slice(0, o.fanoutOrigins);
   const t = await d.tenant(1, Array.from({ length: o.fanout }, (_, i) => ({ endpoint: origins[i % origins.length] })), o.ingest);
-  await receiver.ask('reset');
   const feed = d.feed(o.ingest, t, 1);
   return measured('fanout', `${d.name}, ${o.fanout} webhooks on ${origins.length} origin${origins.length > 1 ? 's' : ''}`, d.watched, async () => {
     const r = await closedLoop(d.url, feed, 1, 60_000);
-    await waitForCount(receiver, o.fanout, 300_000);
-    const { arrivals } = await receiver.ask<{ arrivals: [string, number][] }>('arrivals');
-    await receiver.ask('reset');
-    const times = arrivals.map(([, at]) => at - r.start).sort((x, y) => x - y);
+    const a = await collect(receiver, idsOf(feed), (x) => x.times.length >= o.fanout);
+    const times = a.times.map((at) => at - r.start).sort((x, y) => x - y);
     return {
       metrics: {
         webhooks: o.fanout, origins: origins.length, answer_ms: pct(r.latencies, 0.5),
@@ -198,7 +200,7 @@ export async function fanout(ctx: Ctx, d: Deployment): Promise<Row> {
  * deliveries go to 1,000 webhooks on one receiver origin that reads each request and never
  * answers, as when a municipality's receiver is down. messo limits concurrency per origin, so
  * the dispatcher holds `--concurrency` requests open and everything else waits in the store.
- * Inserted as batches of events, ~50,000 deliveries a batch (seconds for 1M on SQLite).
+ * Inserted as batches of events, ~50,000 deliveries a batch (1M took 153 s on SQLite, load 9).
  */
 export async function backlog(ctx: Ctx, d: Deployment): Promise<Row> {
   const { o, receiver } = ctx;

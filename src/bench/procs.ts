@@ -41,17 +41,6 @@ export async function startReceiver(origins: number): Promise<Receiver> {
   return { child, urls: ports.map((p) => `http://127.0.0.1:${p}`), hangUrl: `http://127.0.0.1:${hangPort}`, ask };
 }
 
-/** Waits until the receiver has counted `n` requests; throws after `limitMs`. */
-export async function waitForCount(receiver: Receiver, n: number, limitMs: number): Promise<void> {
-  const t0 = now();
-  for (;;) {
-    const { count } = await receiver.ask<{ count: number }>('count');
-    if (count >= n) return;
-    if (now() - t0 > limitMs) throw new Error(`only ${count} of ${n} requests arrived within ${Math.round(limitMs / 1000)} s`);
-    await sleep(20);
-  }
-}
-
 /** A free loopback port for a worker's /healthz (the worker does not print the port it got). */
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -37,8 +37,10 @@ export function medianRows(runs: Row[][]): Row[] {
 const n = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined ? '–' : v.toLocaleString('en', { maximumFractionDigits: digits }));
 const pctOf = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : `${Math.round(v * 1000) / 10} %`);
 const lat = (m: Row['metrics'], prefix: string) => `${n(m[`${prefix}_p50_ms`], 1)} / ${n(m[`${prefix}_p99_ms`], 1)} / ${n(m[`${prefix}_max_ms`], 1)} ms`;
-const failures = (m: Row['metrics']) => {
-  const parts = [m.timeouts ? `${m.timeouts} timeouts` : '', m.over_timeout ? `${m.over_timeout} over the 2 s timeout` : '', m.non_2xx ? `${m.non_2xx} non-2xx` : '', m.errors ? `${m.errors} errors` : ''].filter(Boolean);
+const failures = (r: Row) => {
+  const m = r.metrics;
+  const statuses = Object.entries((r.detail.non_2xx ?? {}) as Record<string, number>).map(([s, k]) => `${k} × ${s}`).join(', ');
+  const parts = [m.timeouts ? `${m.timeouts} timeouts` : '', m.over_timeout ? `${m.over_timeout} over the 2 s timeout` : '', m.non_2xx ? `non-2xx: ${statuses || m.non_2xx}` : '', m.errors ? `${m.errors} errors` : ''].filter(Boolean);
   return parts.length ? `; **${parts.join(', ')}**` : '';
 };
 
@@ -47,13 +49,14 @@ function figures(r: Row): string {
   const m = r.metrics;
   switch (r.phase) {
     case 'plain':
-      return m.events_per_s !== undefined ? `${n(m.events_per_s)} ev/s; answer p50/p99/max ${lat(m, 'answer')}${failures(m)}` : `${n(m.deliveries_per_s)} deliveries/s`;
+      return m.events_per_s !== undefined ? `${n(m.events_per_s)} ev/s; answer p50/p99/max ${lat(m, 'answer')}${failures(r)}` : `${n(m.deliveries_per_s)} deliveries/s`;
     case 'ingest':
-      return `${n(m.events_per_s)} ev/s; 2xx p50/p99/max ${lat(m, 'answer')}${failures(m)}`;
+      return `${n(m.events_per_s)} ev/s; 2xx p50/p99/max ${lat(m, 'answer')}${failures(r)}`;
     case 'e2e':
-      return `${n(m.deliveries_per_s)} deliveries/s (ingest ${n(m.events_per_s)} ev/s, 2xx p50/p99 ${n(m.answer_p50_ms, 1)} / ${n(m.answer_p99_ms, 1)} ms)${m.duplicates ? `, ${m.duplicates} duplicates` : ''}${failures(m)}`;
+      // After client timeouts, some events were never accepted: say how many of those sent arrived.
+      return `${n(m.deliveries_per_s)} deliveries/s (ingest ${n(m.events_per_s)} ev/s, 2xx p50/p99 ${n(m.answer_p50_ms, 1)} / ${n(m.answer_p99_ms, 1)} ms)${m.delivered !== m.sent ? `, ${n(m.delivered)} of ${n(m.sent)} delivered` : ''}${m.duplicates ? `, ${m.duplicates} duplicates` : ''}${failures(r)}`;
     case 'paced':
-      return `at ${n(m.target_per_s)}/s: accepted ${n(m.accepted_per_s)}/s, delivered ${n(m.delivered_per_s)}/s; scheduled → arrival p50/p99/max ${lat(m, 'arrival')}; scheduled → 2xx ${lat(m, 'answer')}${failures(m)}${(m.client_lag_ms ?? 0) > 50 ? ` (client lagged ${n(m.client_lag_ms)} ms)` : ''}`;
+      return `at ${n(m.target_per_s)}/s: accepted ${n(m.accepted_per_s)}/s, delivered ${n(m.delivered_per_s)}/s; scheduled → arrival p50/p99/max ${lat(m, 'arrival')}; scheduled → 2xx ${lat(m, 'answer')}${failures(r)}${(m.client_lag_ms ?? 0) > 50 ? ` (client lagged ${n(m.client_lag_ms)} ms)` : ''}`;
     case 'fanout':
       return `all ${n(m.arrived)} arrived in ${n(m.all_arrived_ms, 1)} ms (first ${n(m.first_arrival_ms, 1)}, p50 ${n(m.p50_arrival_ms, 1)}); 201 in ${n(m.answer_ms, 1)} ms`;
     case 'backlog': {
