@@ -1,14 +1,21 @@
 /**
  * Benchmark receiver, run as its own process so it never shares an event loop with what it
- * measures. Answers 204 at once and records when each event arrived (event_id from the body,
- * or a counter for the plain loop). The parent asks for the records over IPC.
+ * measures. Answers 204 at once and records when each webhook request arrived (event_id from
+ * the body). The parent asks for the records over IPC.
+ *
+ * `node receiver.js K` listens on K ports that answer at once (K receiver origins = K endpoints
+ * for messo) and on one more port that reads the request and never answers: a receiver that
+ * hangs, which keeps deliveries pending for the backlog phase without refusing them (a refused
+ * connection would turn the backlog into a retry storm instead of a queue).
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const arrivals: [string, number][] = [];
 let count = 0;
-const server = createServer((req, res) => {
+let hanging = 0;
+
+function answer(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -21,19 +28,27 @@ const server = createServer((req, res) => {
     }
     res.writeHead(204).end();
   });
-});
-server.keepAliveTimeout = 60_000;
-// `node receiver.js K` listens on K ports (K receiver origins = K endpoints for messo).
+}
+
 const ports = Number(process.argv[2] ?? 1);
-const servers = [server, ...Array.from({ length: ports - 1 }, () => {
-  const extra = createServer((req, res) => server.emit('request', req, res));
-  extra.keepAliveTimeout = 60_000;
-  return extra;
-})];
-Promise.all(servers.map((srv) => new Promise<number>((resolve) => srv.listen(0, '127.0.0.1', () => resolve((srv.address() as AddressInfo).port)))))
-  .then((list) => process.send!({ port: list[0], ports: list }));
+const servers = Array.from({ length: ports }, () => {
+  const srv = createServer(answer);
+  srv.keepAliveTimeout = 60_000;
+  return srv;
+});
+const hang = createServer((req, res) => {
+  hanging++;
+  req.resume();
+  // The response closes only when the client gives up (req's own 'close' fires once the body is read).
+  res.on('close', () => hanging--);
+});
+hang.requestTimeout = 0;
+
+const listen = (srv: typeof hang) => new Promise<number>((resolve) => srv.listen(0, '127.0.0.1', () => resolve((srv.address() as AddressInfo).port)));
+Promise.all([...servers, hang].map(listen)).then((list) => process.send!({ ports: list.slice(0, ports), hangPort: list[ports] }));
+
 process.on('message', (msg: { cmd: string }) => {
-  if (msg.cmd === 'count') process.send!({ count });
+  if (msg.cmd === 'count') process.send!({ count, hanging });
   if (msg.cmd === 'arrivals') process.send!({ arrivals: arrivals.splice(0) });
   if (msg.cmd === 'reset') {
     count = 0;
@@ -41,7 +56,10 @@ process.on('message', (msg: { cmd: string }) => {
     process.send!({ ok: true });
   }
   if (msg.cmd === 'exit') {
-    for (const srv of servers) srv.close();
+    for (const srv of [...servers, hang]) {
+      srv.close();
+      srv.closeAllConnections();
+    }
     setTimeout(() => process.exit(0), 100);
   }
 });

@@ -1,0 +1,94 @@
+/**
+ * The bench's flags, read once. An unknown flag or a bad value stops the run with its name:
+ * a typo would otherwise measure the default and look like a result.
+ */
+export const PHASES = ['ingest', 'e2e', 'paced', 'fanout', 'backlog'] as const;
+export type Phase = (typeof PHASES)[number];
+export type IngestMode = 'single' | 'batch' | 'opencity';
+
+export interface BenchOptions {
+  /** Events per closed-loop phase (ingest alone, end to end) and per plain loop. */
+  events: number;
+  ingest: IngestMode;
+  /** Requests in flight from the load generator in the closed loops (an OpenCity core's workers). */
+  inflight: number;
+  /** The client's timeout per request: the core gives up after 2 s (the default, but 60 s for batches). */
+  timeoutMs: number;
+  /** messo's per-endpoint concurrency (MESSO_ENDPOINT_CONCURRENCY), and the plain delivery loop's. */
+  concurrency: number;
+  store: 'sqlite' | 'postgres';
+  workers: number;
+  endpoints: number;
+  rate: number;
+  pacedSeconds: number;
+  /** Connections the open loop may open; a request beyond them waits in the client, and that wait counts. */
+  openConnections: number;
+  fanout: number;
+  fanoutOrigins: number;
+  backlog: number;
+  backlogSeconds: number;
+  runs: number;
+  peer: 'none' | 'bullmq';
+  phases: Phase[];
+  json: string | null;
+  databaseUrl: string;
+}
+
+const DEFAULTS: Record<string, string> = {
+  events: '10000', ingest: 'single', inflight: '32', timeout: '', concurrency: '10', store: 'sqlite', workers: '1',
+  endpoints: '1', rate: '1000', 'paced-seconds': '5', 'open-connections': '256', fanout: '1000', 'fanout-origins': '4',
+  backlog: '0', 'backlog-seconds': '20', runs: '1', peer: 'none', phases: 'ingest,e2e,paced,fanout', json: '',
+  'database-url': 'postgres://postgres@127.0.0.1:5432/test',
+};
+
+function fail(msg: string): never {
+  throw new Error(`bench: ${msg}`);
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const raw = new Map(Object.entries(DEFAULTS));
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i].replace(/^--/, '');
+    if (!argv[i].startsWith('--') || !raw.has(name)) fail(`unknown flag ${argv[i]} (flags: ${[...raw.keys()].map((k) => `--${k}`).join(' ')})`);
+    if (argv[i + 1] === undefined) fail(`--${name} needs a value`);
+    raw.set(name, argv[i + 1]);
+  }
+  const int = (name: string, min: number, max: number): number => {
+    const v = Number(raw.get(name));
+    if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be an integer from ${min} to ${max}, not ${raw.get(name)}`);
+    return v;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const v = raw.get(name) as T;
+    if (!allowed.includes(v)) fail(`--${name} must be one of ${allowed.join(', ')}, not ${v}`);
+    return v;
+  };
+  const phases = raw.get('phases')!.split(',').map((p) => p.trim()).filter(Boolean) as Phase[];
+  for (const p of phases) if (!PHASES.includes(p)) fail(`--phases: unknown phase ${p} (phases: ${PHASES.join(', ')})`);
+  const backlog = int('backlog', 0, 10_000_000);
+  // --backlog N asks for the backlog phase even when --phases does not name it.
+  if (backlog > 0 && !phases.includes('backlog')) phases.push('backlog');
+  return {
+    events: int('events', 100, 10_000_000),
+    ingest: oneOf('ingest', ['single', 'batch', 'opencity']),
+    inflight: int('inflight', 1, 4096),
+    // A batch of 1,000 takes longer than the core's 2 s for one event: batches get a minute unless told.
+    timeoutMs: raw.get('timeout') === '' ? (raw.get('ingest') === 'batch' ? 60_000 : 2000) : int('timeout', 1, 600_000),
+    concurrency: int('concurrency', 1, 1000),
+    store: oneOf('store', ['sqlite', 'postgres']),
+    workers: int('workers', 0, 64),
+    endpoints: int('endpoints', 1, 64),
+    rate: int('rate', 1, 1_000_000),
+    pacedSeconds: int('paced-seconds', 1, 3600),
+    openConnections: int('open-connections', 1, 10_000),
+    fanout: int('fanout', 1, 100_000),
+    fanoutOrigins: int('fanout-origins', 1, 64),
+    backlog,
+    backlogSeconds: int('backlog-seconds', 1, 3600),
+    runs: int('runs', 1, 100),
+    peer: oneOf('peer', ['none', 'bullmq']),
+    phases,
+    json: raw.get('json') || null,
+    databaseUrl: raw.get('database-url')!,
+  };
+}
