@@ -27,16 +27,24 @@ const files = walk('dist')
 const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-let tail = '';
+// The runner's own totals (ℹ pass N …) are read as they stream by: failure details printed
+// after them can be long, so the last few KB of output may no longer hold them.
+const totals = {};
+let partial = '';
+child.stdout.setEncoding('utf8');
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  const lines = (partial + chunk).split('\n');
+  partial = lines.pop();
+  for (const line of lines) {
+    const m = /^ℹ (pass|fail|cancelled|skipped) (\d+)$/.exec(line.trim());
+    if (m) totals[m[1]] = Number(m[2]);
+  }
 });
 child.on('close', (code) => {
-  const num = (label) => Number((tail.match(new RegExp(`ℹ ${label} (\\d+)`)) ?? [])[1] ?? 0);
-  const passed = num('pass');
-  const failed = num('fail') + num('cancelled');
-  const skipped = num('skipped');
+  const passed = totals.pass ?? 0;
+  const failed = (totals.fail ?? 0) + (totals.cancelled ?? 0);
+  const skipped = totals.skipped ?? 0;
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   process.exit(code ?? 1);
 });

@@ -28,17 +28,20 @@ export interface Deployment {
   /** A new tenant whose events (spread over `services` services) go to one webhook per spec, each for every service. */
   tenant(services: number, webhooks: WebhookSpec[], mode: IngestMode): Promise<TenantTarget>;
   feed(mode: IngestMode, t: TenantTarget, n: number, batchSize?: number): Feed;
-  api(token: string, method: string, path: string, body?: unknown): Promise<any>;
+  api(token: string, method: string, path: string, body?: unknown): Promise<ApiObject>;
   stop(): Promise<void>;
 }
 
-async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<any> {
+/** What the setup calls answer, as far as the bench reads them: ids, keys, tokens. */
+type ApiObject = Record<string, string>;
+
+async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<ApiObject> {
   const res = await fetch(base + path, {
     method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  return (text ? JSON.parse(text) : {}) as ApiObject;
 }
 
 export const topologyName = (workers: number) => (workers === 0 ? 'one process' : `API + ${workers} worker${workers > 1 ? 's' : ''}`);
@@ -128,7 +131,7 @@ export async function deployPeer(o: BenchOptions, dispatching: boolean, target: 
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const { url } = await new Promise<{ url: string }>((resolve, reject) => {
-    child.once('message', resolve as never);
+    child.once('message', (m) => resolve(m as { url: string }));
     child.once('exit', (code) => reject(new Error(`BullMQ peer exited (${code}); is Redis on 127.0.0.1:6379?`)));
   });
   return {

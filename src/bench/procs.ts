@@ -22,17 +22,17 @@ export interface Receiver {
   child: ChildProcess;
   urls: string[];
   hangUrl: string;
-  ask<T = any>(cmd: string): Promise<T>;
+  ask<T>(cmd: string): Promise<T>;
 }
 
 export async function startReceiver(origins: number): Promise<Receiver> {
   const child = fork(fileURLToPath(new URL('./receiver.js', import.meta.url)), [String(origins)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { ports, hangPort } = await new Promise<{ ports: number[]; hangPort: number }>((resolve) => child.once('message', resolve as never));
+  const { ports, hangPort } = await new Promise<{ ports: number[]; hangPort: number }>((resolve) => child.once('message', (m) => resolve(m as { ports: number[]; hangPort: number })));
   // One question at a time: answers come back in order on the one IPC channel.
   let chain: Promise<unknown> = Promise.resolve();
   const ask = <T>(cmd: string) => {
     const next = chain.then(() => new Promise<T>((resolve) => {
-      child.once('message', resolve as never);
+      child.once('message', (m) => resolve(m as T));
       child.send({ cmd });
     }));
     chain = next.catch(() => undefined);

@@ -45,7 +45,7 @@ const hang = createServer((req, res) => {
 hang.requestTimeout = 0;
 
 const listen = (srv: typeof hang) => new Promise<number>((resolve) => srv.listen(0, '127.0.0.1', () => resolve((srv.address() as AddressInfo).port)));
-Promise.all([...servers, hang].map(listen)).then((list) => process.send!({ ports: list.slice(0, ports), hangPort: list[ports] }));
+void Promise.all([...servers, hang].map(listen)).then((list) => process.send!({ ports: list.slice(0, ports), hangPort: list[ports] }));
 
 process.on('message', (msg: { cmd: string }) => {
   if (msg.cmd === 'count') process.send!({ count, hanging });

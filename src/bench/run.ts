@@ -16,7 +16,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { deployMesso, deployPeer, type Deployment } from './deploy.js';
-import { parseOptions, type BenchOptions } from './options.js';
+import { parseOptions, type BenchOptions, type Phase } from './options.js';
 import { backlog, e2eTenant, endToEnd, fanout, ingestAlone, paced, plainLoops, type Ctx, type Row } from './phases.js';
 import { load, startReceiver, type Receiver } from './procs.js';
 import { header, medianRows, table } from './report.js';
@@ -37,7 +37,7 @@ async function withDeployment<T>(deploy: Deploy, dispatching: boolean, fn: (d: D
 async function phasesOf(ctx: Ctx, deploy: Deploy, isPeer: boolean): Promise<Row[]> {
   const { o } = ctx;
   const rows: Row[] = [];
-  const has = (p: string) => o.phases.includes(p as never);
+  const has = (p: Phase) => o.phases.includes(p);
   if (has('ingest')) rows.push(await withDeployment(deploy, false, (d) => ingestAlone(ctx, d)));
   if (has('e2e') || has('paced') || (has('fanout') && !isPeer)) {
     await withDeployment(deploy, true, async (d) => {
