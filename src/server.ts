@@ -89,8 +89,13 @@ async function startOn(config: Config, opts: StartOptions): Promise<RunningServe
   }
 }
 
-/** Stops gracefully on SIGTERM/SIGINT; a second signal exits at once. */
-export function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
+/**
+ * Stops gracefully on SIGTERM/SIGINT: in-flight requests and deliveries finish (the dispatcher
+ * gives them 10 s), then the store closes. Should that take longer than `forceAfterMs`, or a
+ * second signal come, the process exits at once: a deploy never waits on a stuck shutdown, and
+ * whatever was claimed comes due again when its lease runs out.
+ */
+export function stopOnSignals(stop: () => Promise<void>, log: Logger, forceAfterMs = 30_000): void {
   let count = 0;
   const handler = (signal: string) => {
     count++;
@@ -99,6 +104,10 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
       process.exit(1);
     }
     log.info({ signal }, 'shutting down: finishing in-flight requests and deliveries');
+    setTimeout(() => {
+      log.error({ after_ms: forceAfterMs }, 'shutdown did not finish in time: exiting now');
+      process.exit(1);
+    }, forceAfterMs).unref();
     stop().then(() => process.exit(0), (err) => {
       log.error({ err }, 'shutdown failed');
       process.exit(1);
