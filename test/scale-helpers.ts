@@ -44,12 +44,19 @@ export async function startWorkerProc(env: Record<string, string>): Promise<Work
   // Info level only for the start line that names the metrics port; the dispatcher logs warnings up.
   const proc = await startMesso(['worker', '--port', '0'], { ...env, MESSO_LOG_LEVEL: 'info' });
   let port = 0;
-  await waitUntil(() => {
-    if (proc.child.exitCode !== null) throw new Error(`worker exited early:\n${proc.output()}`);
-    const m = /"port":(\d+)[^\n]*messo worker started/.exec(proc.output());
-    if (m) port = Number(m[1]);
-    return port > 0;
-  }, 20_000, 'the worker to start');
+  try {
+    await waitUntil(() => {
+      if (proc.child.exitCode !== null) throw new Error(`worker exited early:\n${proc.output()}`);
+      const m = /"port":(\d+)[^\n]*messo worker started/.exec(proc.output());
+      if (m) port = Number(m[1]);
+      return port > 0;
+    }, 45_000, 'the worker to start');
+  } catch (err) {
+    // No orphan: it would hold the test file's process open through its pipes.
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+    throw err;
+  }
   return {
     proc,
     async dispatcherId() {

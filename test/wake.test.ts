@@ -27,7 +27,9 @@ await describeOnPg('wake-ups across processes (PostgreSQL)', () => {
     worker = await startMesso(['worker'], env);
   });
   after(async () => {
+    // Either may be missing when before() failed half-way; a live one must still go.
     for (const p of [api, worker]) {
+      if (!p) continue;
       p.child.kill('SIGTERM');
       await p.exited;
     }
@@ -71,7 +73,9 @@ describe('wake-ups across processes (SQLite)', () => {
     worker = await startMesso(['worker'], env);
   });
   after(async () => {
+    // Either may be missing when before() failed half-way; a live one must still go.
     for (const p of [api, worker]) {
+      if (!p) continue;
       p.child.kill('SIGTERM');
       await p.exited;
     }
