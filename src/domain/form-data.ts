@@ -45,6 +45,7 @@ import { defineOwn, isPlainObject, withKeyOrder } from './php-json.js';
 export type FlatFormData = Record<string, unknown>;
 
 const UNSAFE_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const UNSAFE_PATH = /(?:^|\.)(?:__proto__|constructor|prototype)(?:\.|$)/;
 
 /**
  * True when a key path (dot-separated) has a segment that names a prototype link. Such keys have
@@ -52,7 +53,7 @@ const UNSAFE_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor'
  * `data` should refuse them (400, naming `data.<path>`), and the domain drops them regardless.
  */
 export function isUnsafeKeyPath(path: string): boolean {
-  return path.split('.').some((segment) => UNSAFE_SEGMENTS.has(segment));
+  return UNSAFE_PATH.test(path);
 }
 
 /**

@@ -95,8 +95,9 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
     const service = await store.getService(tenantId, service_id);
     if (!service) throw invalid('service_id', 'no such service for this tenant');
     const now = Date.now();
+    const appId = id ?? uuid();
     const doc = createApplication({
-      id: id ?? uuid(), tenantId, status, nowMs: now, fields,
+      id: appId, tenantId, status, nowMs: now, fields, applicationUrl: `${app.ctx.config.publicUrl}/api/applications/${appId}`,
       service: { id: service.id, slug: service.slug, name: service.name, group_name: service.group_name },
     });
     await store.appendEvents([{
@@ -149,7 +150,7 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
         });
       }
       const now = Date.now();
-      const doc = applyTransition(row.doc, { to, nowMs: now, ...extra });
+      const doc = applyTransition(row.doc, { to, nowMs: now, ...extra, applicationUrl: `${app.ctx.config.publicUrl}/api/applications/${row.id}` });
       try {
         await store.appendEvents([{
           event_id: uuid(), type: EVENT_TYPES.applicationStatusChanged, tenant_id: tenantId, subject: row.id, event_version: 1,

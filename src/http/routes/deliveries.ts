@@ -131,7 +131,7 @@ export const deliveryRoutes: FastifyPluginAsync = async (app) => {
       event_id: uuid(), type: EVENT_TYPES.applicationStatusChanged, tenant_id: tenantId, subject: doc.id, event_version: 1,
       event_created_at: now, app_id: MESSO_APP_ID, data: { application: doc, from: doc.status, to: doc.status, message: null },
     };
-    const payload = renderPayload(event, { format: webhook.format, version: webhook.version });
+    const payload = renderPayload(event, { format: webhook.format, version: webhook.version }, { eventId: event.event_id });
     const req = buildRequest(prefixedId('msg_test'), webhook, payload.body, payload.contentType, now);
     const result = await client.send(req);
     return {
