@@ -1,7 +1,8 @@
 /**
  * Benchmark receiver, run as its own process so it never shares an event loop with what it
- * measures. Answers 204 at once and records when each event arrived (event_id from the body,
- * or a counter for the plain loop). The parent asks for the records over IPC.
+ * measures. Answers 204 at once and records when each event arrived (the pratica's id, which
+ * opens an opencity body, or a counter for the plain loop: the body's event_id is the delivery's
+ * own, so it cannot name the event). The parent asks for the records over IPC.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +16,8 @@ const server = createServer((req, res) => {
     const t = performance.timeOrigin + performance.now();
     count++;
     if (req.headers['webhook-id']) {
-      // The event id sits near the end of an opencity body; a regex beats JSON.parse here.
-      const m = /"event_id":"([^"]+)"/.exec(Buffer.concat(chunks).toString());
+      // Each bench event is a pratica of its own, whose id opens the body; a regex beats JSON.parse.
+      const m = /^\{"id":"([^"]+)"/.exec(Buffer.concat(chunks).toString());
       if (m) arrivals.push([m[1], t]);
     }
     res.writeHead(204).end();

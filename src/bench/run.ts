@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       const batch = snapshotEvents(perTick, t.id, services);
       inflight.push(api(server.url, key, 'POST', '/api/events/batch', { events: batch }).then(() => {
         const at = now();
-        for (const e of batch) accepted.set(e.event_id, at);
+        for (const e of batch) accepted.set(e.data.application.id, at);
       }));
       const due = start + (i + 1) * 10;
       const wait = due - now();
