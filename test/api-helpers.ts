@@ -59,7 +59,7 @@ export async function applicationIn(client: Client, serviceId: string, status: n
     assert.equal(r.status, 200, `${app.status} → ${to}: ${r.text}`);
     app = r.body;
   }
-  assert.equal(app.status, status);
+  assert.equal(app.status, String(status), 'the representation says the status as a string');
   return app;
 }
 

@@ -57,7 +57,7 @@ describe('event ingest', () => {
     assert.equal(second.body.duplicates, 3);
     assert.deepEqual(second.body.results.slice(0, 3).map((r: { seq: number }) => r.seq), first.body.results.map((r: { seq: number }) => r.seq));
     assert.equal((await allEvents(client)).length, before.length + 1);
-    assert.equal((await client.get(`/api/applications/${apps[0].id}`)).body.status, 4000);
+    assert.equal((await client.get(`/api/applications/${apps[0].id}`)).body.status, '4000');
   });
 
   it('accepts a batch of 1,000 events and refuses 1,001 with 400, writing nothing', async () => {
@@ -116,7 +116,7 @@ describe('event ingest', () => {
       assert.equal(r.body.data.application.status, to);
     }
     const app = (await client.get(`/api/applications/${id}`)).body;
-    assert.equal(app.status, 2000);
+    assert.equal(app.status, '2000');
     assert.equal(app.subject, 'Iscrizione (rettifica)');
     assert.deepEqual(app.data, { 'applicant.data.name': 'Mario' });
     const history = (await client.get(`/api/applications/${id}/history`)).body.items;
@@ -134,6 +134,6 @@ describe('event ingest', () => {
     assert.deepEqual(r.body.results.map((x: { type: string }) => x.type), ['application.created', 'application.status_changed']);
     const late = await client.post('/api/events', snapshot({ id, service_id: serviceId, status: 3000 }, '2025-11-20T10:05:00+01:00'));
     assert.ok(late.status === 201, late.text);
-    assert.equal((await client.get(`/api/applications/${id}`)).body.status, 4000, 'an older snapshot does not move the application back');
+    assert.equal((await client.get(`/api/applications/${id}`)).body.status, '4000', 'an older snapshot does not move the application back');
   });
 });

@@ -79,14 +79,14 @@ await describeOnPg('API on PostgreSQL', () => {
     const id = created.body.id;
     const moved = await client.post(`/api/applications/${id}/transitions`, { status: 3000, message: 'presa in carico' });
     assert.equal(moved.status, 200, moved.text);
-    assert.equal(moved.body.status, 3000);
+    assert.equal(moved.body.status, '3000');
     const before = (await events(client)).length;
     const illegal = await client.post(`/api/applications/${id}/transitions`, { status: 1000 });
     assert.equal(illegal.status, 409, illegal.text);
     assert.equal(illegal.body.field, 'status');
     assert.equal((await events(client)).length, before, 'a refused move writes no event');
     const got = await client.get(`/api/applications/${id}`);
-    assert.equal(got.body.status, 3000);
+    assert.equal(got.body.status, '3000');
     const history = (await client.get(`/api/applications/${id}/history`)).body.items;
     assert.deepEqual(history.map((h: any) => [h.type, h.to]), [['application.created', 2000], ['application.status_changed', 3000]]);
     const listed = await client.get(`/api/applications?status=3000&service_id=${serviceId}`);

@@ -1,7 +1,9 @@
 /**
- * The application JSON of DESIGN.md in both versions: every field present (nulls included),
- * version 1 with flat dot-separated `data` keys, version 2 nested; Rome-offset dates without
- * milliseconds; the version chosen by `?version=` or `X-Accept-Version`.
+ * The application JSON of DESIGN.md in both versions, as the core's API shows it: every field
+ * present in the core's order (nulls included), `status` a string, version 1 with the core's flat
+ * form paths, version 2 nested without the `data` segments; Rome-offset dates without
+ * milliseconds; links to the transitions of the status; the version chosen by `?version=` or
+ * `X-Accept-Version`.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +11,10 @@ import { readFileSync } from 'node:fs';
 import { startTestServer, type Client, type TestServer } from './harness.js';
 import { assertProblem, createApplication, createService, newTenant, transition } from './api-helpers.js';
 
-// Copies of shared/reference (DESIGN.md's examples), kept here so the tests need nothing outside the repo.
-const reference = (v: number) => JSON.parse(readFileSync(new URL(`../../test/fixtures/application-v${v}.example.json`, import.meta.url), 'utf8'));
+// The core's own webhook bodies (test/fixtures/opencity-reference), without the four event keys.
+const EVENT_KEYS = ['event_id', 'event_created_at', 'event_version', 'app_version'];
+const reference = (v: number) => Object.fromEntries(Object.entries(JSON.parse(readFileSync(
+  new URL(`../../test/fixtures/opencity-reference/webhook-opencity-v${v}-2000.json`, import.meta.url), 'utf8'))).filter(([k]) => !EVENT_KEYS.includes(k)));
 const REFERENCE_KEYS = Object.keys(reference(1));
 const ROME_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00$/;
 const TIME_PAIRS = [
@@ -25,9 +29,16 @@ const FLAT = {
   'child.data.name': 'Giulia',
   nursery: 'Asilo nido Il Girasole',
 };
+/** The same data posted nested: flattened to the same paths. */
 const NESTED = {
   applicant: { data: { completename: { data: { name: 'Mario', surname: 'Rossi' } }, email_address: 'mario.rossi@example.org' } },
   child: { data: { name: 'Giulia' } },
+  nursery: 'Asilo nido Il Girasole',
+};
+/** Version 2: nested, every `data` segment dropped. */
+const V2 = {
+  applicant: { completename: { name: 'Mario', surname: 'Rossi' }, email_address: 'mario.rossi@example.org' },
+  child: { name: 'Giulia' },
   nursery: 'Asilo nido Il Girasole',
 };
 
@@ -65,13 +76,19 @@ describe('application representation', () => {
     assert.equal(r.status, 200);
     assertShape(r.body);
     assert.deepEqual(r.body.data, FLAT);
-    for (const k of ['user', 'backoffice_data', 'outcome', 'outcome_motivation', 'payment_data', 'flow_changed_at', 'protocol_folder_number']) {
+    for (const k of ['user', 'backoffice_data', 'outcome', 'outcome_motivation', 'flow_changed_at', 'protocol_folder_number', 'outcome_protocol_numbers']) {
       assert.ok(k in r.body && r.body[k] === null, `${k} is present as null`);
     }
-    for (const k of ['compiled_modules', 'attachments', 'outcome_attachments', 'links', 'meetings', 'integrations']) {
+    for (const k of ['compiled_modules', 'attachments', 'outcome_attachments', 'meetings', 'integrations', 'payment_data']) {
       assert.deepEqual(r.body[k], [], `${k} is an empty list`);
     }
-    assert.equal(r.body.status, 4000);
+    assert.deepEqual(Object.values(r.body.authentication), Array(9).fill(null), 'authentication: the nine keys, null when unknown');
+    const url = `${server.config.publicUrl}/api/applications/${app.id}`;
+    assert.deepEqual(r.body.links, ['request-integration', 'accept', 'reject'].map((action) => ({
+      action, description: { 'request-integration': 'Request integration', accept: 'Accept Application', reject: 'Reject Application' }[action],
+      url: `${url}/transition/${action}?version=1`,
+    })), 'the transitions of 4000 with the core defaults (protocol required, no reopening)');
+    assert.equal(r.body.status, '4000');
     assert.equal(r.body.status_name, 'status_pending');
     assert.equal(r.body.service, service.slug);
     assert.equal(r.body.service_id, service.id);
@@ -93,11 +110,12 @@ describe('application representation', () => {
     ]) {
       assert.equal(r.status, 200, r.text);
       assertShape(r.body);
-      assert.deepEqual(r.body.data, NESTED);
+      assert.deepEqual(r.body.data, V2);
     }
     const v1 = (await client.get(`/api/applications/${app.id}`, { 'x-accept-version': '1' })).body;
     const v2 = (await client.get(`/api/applications/${app.id}?version=2`)).body;
-    assert.deepEqual({ ...v1, data: null }, { ...v2, data: null }, 'only data differs between versions');
+    assert.deepEqual({ ...v1, data: null, links: null }, { ...v2, data: null, links: null }, 'only data and the link urls differ between versions');
+    assert.ok(v2.links.every((l: { url: string }) => l.url.endsWith('?version=2')));
     assert.deepEqual(Object.keys(v2), Object.keys(reference(2)));
   });
 
@@ -105,11 +123,12 @@ describe('application representation', () => {
     const created = await createApplication(client, service.id, { data: NESTED });
     assert.deepEqual(created.data, FLAT);
     assertShape(created);
-    assert.equal(created.status, 1000);
+    assert.equal(created.status, '1000');
+    assert.deepEqual(created.links.map((l: { action: string }) => l.action), ['submit']);
     assert.equal(created.submission_time, null, 'a draft is not submitted');
     const v2 = await client.post('/api/applications?version=2', { service_id: service.id, data: FLAT });
     assert.equal(v2.status, 201);
-    assert.deepEqual(v2.body.data, NESTED);
+    assert.deepEqual(v2.body.data, V2);
   });
 
   it('uses the requested version in lists and transition answers', async () => {
@@ -117,12 +136,12 @@ describe('application representation', () => {
     assert.equal(list.status, 200);
     assert.equal(list.body.items.length, 1);
     assertShape(list.body.items[0]);
-    assert.deepEqual(list.body.items[0].data, NESTED);
+    assert.deepEqual(list.body.items[0].data, V2);
     const other = await createApplication(client, service.id, { status: 2000, data: FLAT });
     const moved = await client.post(`/api/applications/${other.id}/transitions`, { status: 4000 }, { 'x-accept-version': '2' });
     assert.equal(moved.status, 200);
     assertShape(moved.body);
-    assert.deepEqual(moved.body.data, NESTED);
+    assert.deepEqual(moved.body.data, V2);
   });
 
   it('refuses a version other than 1 or 2 with 400 naming where it came from', async () => {

@@ -30,7 +30,7 @@ test('a late snapshot is recorded as outdated and does not move the pratica back
   assert.equal(batch.status, 200, batch.text);
   assert.deepEqual(batch.body.results.map((r: any) => r.type), ['application.created', 'application.status_changed', 'ingest.outdated_snapshot']);
   const app = await client.get('/api/applications/p-1');
-  assert.equal(app.body.status, 4000);
+  assert.equal(app.body.status, '4000');
   // Later, in its own request: still outdated against the stored projection.
   const late = await client.post('/api/events', snap('p-1', 3000, '2026-11-20T10:06:00+01:00'));
   assert.equal(late.body.type, 'ingest.outdated_snapshot');

@@ -37,10 +37,10 @@ describe('transition table', () => {
         const app = await applicationIn(client, serviceId, from);
         const r = await transition(client, app.id, to, { message: `${from}→${to}` });
         assert.equal(r.status, 200, `${from} → ${to}: ${r.text}`);
-        assert.equal(r.body.status, to);
+        assert.equal(r.body.status, String(to));
         assert.equal(r.body.latest_status_change_time >= app.latest_status_change_time, true);
         const got = await client.get(`/api/applications/${app.id}`);
-        assert.equal(got.body.status, to, `${from} → ${to} is stored`);
+        assert.equal(got.body.status, String(to), `${from} → ${to} is stored`);
         const history = (await client.get(`/api/applications/${app.id}/history`)).body.items;
         const last = history[history.length - 1];
         assert.deepEqual([last.type, last.from, last.to, last.message], ['application.status_changed', from, to, `${from}→${to}`]);
@@ -87,7 +87,7 @@ describe('transition table', () => {
     assertProblem(await client.post(`/api/applications/${app.id}/transitions`, { status: '4000' }), 400, 'status');
     assertProblem(await client.post(`/api/applications/${app.id}/transitions`, {}), 400, 'status');
     assert.deepEqual(await allEvents(client), eventsBefore);
-    assert.equal((await client.get(`/api/applications/${app.id}`)).body.status, 2000);
+    assert.equal((await client.get(`/api/applications/${app.id}`)).body.status, '2000');
   });
 
   it('loses no update when transitions race on one application', async () => {

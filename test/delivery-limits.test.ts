@@ -117,7 +117,7 @@ describe('delivery limits and isolation', () => {
     for (const s of [2000, 4000, 4100, 4200, 4300, 4000, 7000]) await move(e, app, s);
     const reqs = await r.waitFor(9, 15_000);
     const statuses = reqs.map((x) => JSON.parse(x.body).status);
-    assert.deepEqual(statuses, [1900, 1900, 2000, 4000, 4100, 4200, 4300, 4000, 7000]);
+    assert.deepEqual(statuses, ['1900', '1900', '2000', '4000', '4100', '4200', '4300', '4000', '7000']);
     await e.client.delete(`/api/webhooks/${wh.id}`);
     await r.close();
   });

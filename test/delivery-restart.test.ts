@@ -34,7 +34,9 @@ function snapshots(n: number) {
   }));
 }
 
-const received = (r: Receiver) => new Set(r.requests.map((x) => JSON.parse(x.body).event_id));
+// Each event is the snapshot of a pratica of its own, so the pratica says which event arrived (the
+// body's event_id is the delivery's own, as the core's is its send job's).
+const received = (r: Receiver) => new Set(r.requests.map((x) => JSON.parse(x.body).id));
 
 describe('restart safety', () => {
   let dir: string;
@@ -66,7 +68,7 @@ describe('restart safety', () => {
     try {
       await waitUntil(() => received(receiver).size >= 300, 30_000, 'all 300 events after the restart');
       const ids = received(receiver);
-      for (const e of events) assert.ok(ids.has(e.event_id), `event ${e.event_id} delivered`);
+      for (const e of events) assert.ok(ids.has(e.data.application.id), `event ${e.event_id} delivered`);
       const duplicates = receiver.requests.length - ids.size;
       // Only attempts not yet recorded at the kill may repeat: at most the endpoint's concurrency
       // (10) in flight plus as many answered but not yet written (the dispatcher's bound).

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { waitUntil } from './harness.js';
 import { createApplication, createWebhook, deliveryEnv, move, on, waitForDelivery, waitForPath, type DeliveryEnv } from './delivery-helpers.js';
 
-const referenceKeys = Object.keys(JSON.parse(readFileSync(new URL('../../test/fixtures/webhook-opencity-v2.example.json', import.meta.url), 'utf8')));
+// The core's own webhook body (test/fixtures/opencity-reference): the keys, in its order.
+const referenceKeys = Object.keys(JSON.parse(readFileSync(new URL('../../test/fixtures/opencity-reference/webhook-opencity-v2-2000.json', import.meta.url), 'utf8')));
 
 function headersOf(h: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -33,13 +34,15 @@ describe('delivery', () => {
     assert.equal(req.headers['x-protocollo-key'], 'abc');
     assert.equal(req.headers['content-type'], 'application/json; charset=utf-8');
     const body = JSON.parse(req.body);
-    assert.deepEqual(Object.keys(body).sort(), [...referenceKeys].sort());
+    assert.deepEqual(Object.keys(body), referenceKeys, "the core's keys in the core's order");
     assert.equal(body.id, app);
-    assert.equal(body.status, 2000);
+    assert.equal(body.status, '2000');
     assert.equal(body.status_name, 'status_submitted');
-    assert.deepEqual(body.data, { applicant: { data: { name: 'Mario' } } });
+    assert.deepEqual(body.data, { applicant: { name: 'Mario' } }, 'version 2: data segments dropped');
     assert.equal(body.app_version, '0.1.0');
-    assert.equal(body.event_version, 2, 'event_version is the version of the body');
+    assert.equal(body.event_version, '2.0', "event_version is the webhook's version, as the core writes it");
+    assert.match(body.event_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUID of its own');
+    assert.ok(req.body.includes('"url":"http:\\/\\/'), 'written as PHP writes it: slashes escaped');
     assert.match(body.event_created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
     // Both maintained libraries accept the signature.
     const headers = headersOf(req.headers);
@@ -59,11 +62,12 @@ describe('delivery', () => {
     await move(e, app, 4000);
     const reqs = await waitForPath(e, wh.path, 3);
     const bodies = reqs.map((r) => JSON.parse(r.body));
-    assert.deepEqual(bodies.map((b) => b.status).sort(), [1900, 2000, 4000]);
+    assert.deepEqual(bodies.map((b) => b.status).sort(), ['1900', '2000', '4000']);
     assert.equal(new Set(bodies.map((b) => b.event_id)).size, 3);
     for (const b of bodies) {
       assert.equal(b.data['applicant.data.name'], 'Mario', 'version 1: flat data keys');
-      assert.equal(b.status_name, { 1900: 'status_pre_submit', 2000: 'status_submitted', 4000: 'status_pending' }[b.status as number]);
+      assert.equal(b.status_name, { 1900: 'status_pre_submit', 2000: 'status_submitted', 4000: 'status_pending' }[b.status as string]);
+      assert.equal(b.event_version, '1.0');
     }
     await e.client.delete(`/api/webhooks/${wh.id}`);
   });
@@ -80,7 +84,7 @@ describe('delivery', () => {
     assert.ok(s, 'standard body');
     assert.equal(s.ct, 'application/json');
     assert.deepEqual(Object.keys(s.b).sort(), ['data', 'timestamp', 'type']);
-    assert.equal(s.b.data.status, 2000);
+    assert.equal(s.b.data.status, '2000');
     assert.equal(s.b.data.previous_status, 1900);
     const c = bodies.filter((x) => x.b.specversion === '1.0');
     assert.equal(c.length, 2, 'created and status_changed as CloudEvents');
@@ -99,10 +103,12 @@ describe('delivery', () => {
     assert.equal(m.status, 201);
     const [req] = await waitForPath(e, wh.path, 1);
     const body = JSON.parse(req.body);
-    for (const k of ['id', 'message', 'author', 'application', 'visibility', 'created_at', 'sent_at', 'read_at', 'clicked_at', 'attachments', 'protocol_required', 'protocolled_at', 'protocol_number', 'event_id', 'event_created_at', 'event_version', 'app_version']) {
-      assert.ok(k in body, k);
-    }
+    assert.deepEqual(Object.keys(body), [
+      'id', 'message', 'subject', 'author', 'application', 'visibility', 'email', 'created_at', 'sent_at', 'read_at', 'clicked_at',
+      'attachments', 'protocol_required', 'protocolled_at', 'protocol_number', 'event_id', 'event_created_at', 'event_version', 'app_version',
+    ], "the core's fifteen keys and the four event keys, in its order");
     assert.equal(body.application, app);
+    assert.equal(body.event_version, '1.0');
     await e.client.delete(`/api/webhooks/${wh.id}`);
   });
 

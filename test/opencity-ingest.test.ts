@@ -1,8 +1,9 @@
 /**
  * The OpenCity drop-in ingest, driven the way a core drives it: real HTTP on 127.0.0.1, bodies
- * from test/fixtures/opencity (entity JSON + tenant_id, event_id, event_created_at,
- * event_version, app_version), sent with only Content-Type: application/json. Logs are captured
- * at debug level to prove the token never reaches them.
+ * from test/fixtures/opencity (the application at version 1, as the core's producer serializes it
+ * whatever event_version says, + tenant_id, event_id, event_created_at, event_version,
+ * app_version), sent with only Content-Type: application/json. Logs are captured at debug level
+ * to prove the token never reaches them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +28,7 @@ const ENVELOPE = ['tenant_id', 'event_id', 'event_created_at', 'event_version', 
 /** The entity the core published, without its envelope keys. */
 const entityOf = (body: Body): Body => Object.fromEntries(Object.entries(body).filter(([k]) => !ENVELOPE.includes(k)));
 
-/** Version 1 of the fixtures' form data: the same values under flat dot-separated keys. */
+/** The fixtures' form data at version 1: the core's form paths. */
 const FLAT_DATA = {
   'applicant.data.completename.data.name': 'Mario',
   'applicant.data.completename.data.surname': 'Rossi',
@@ -36,6 +37,20 @@ const FLAT_DATA = {
   'child.data.name': 'Giulia',
   nursery: 'Asilo nido Il Girasole',
 };
+
+/** The same at version 2: nested, every `data` segment dropped. */
+const NESTED_V2 = {
+  applicant: { completename: { name: 'Mario', surname: 'Rossi' }, fiscal_code: { fiscal_code: 'RSSMRA80A01L378Y' }, email_address: 'mario.rossi@example.org' },
+  child: { name: 'Giulia' },
+  nursery: 'Asilo nido Il Girasole',
+};
+
+/** What the core shows at version 2 for an entity it published (at version 1). */
+const atVersion2 = (entity: Body): Body => ({
+  ...entity, data: NESTED_V2, links: entity.links.map((l: Body) => ({ ...l, url: l.url.replace('?version=1', '?version=2') })),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Setup {
   server: TestServer;
@@ -131,10 +146,11 @@ test('a pratica replayed as the core sends it becomes events, a projection that 
 
     // Projection: the accepted pratica exactly as the core sent it, not moved back by the late 4000.
     const accepted = entityOf(fixture('application-7000-accepted'));
-    const v2 = await s.tenant.client.get(`/api/applications/${APP_ID}?version=2`);
-    assert.deepEqual(v2.body, accepted);
     const v1 = await s.tenant.client.get(`/api/applications/${APP_ID}`);
-    assert.deepEqual(v1.body, { ...accepted, data: FLAT_DATA });
+    assert.deepEqual(v1.body, accepted);
+    assert.deepEqual(Object.keys(v1.body), Object.keys(accepted), 'in the core order');
+    const v2 = await s.tenant.client.get(`/api/applications/${APP_ID}?version=2`);
+    assert.deepEqual(v2.body, atVersion2(accepted));
     const history = (await s.tenant.client.get(`/api/applications/${APP_ID}/history`)).body.items;
     assert.deepEqual(history.map((h: any) => h.to), [1000, 2000, 3000, 4000, 7000]);
     const replayed = await s.server.store.replayApplication(s.tenant.id, APP_ID);
@@ -149,20 +165,24 @@ test('a pratica replayed as the core sends it becomes events, a projection that 
     const bodiesOf = async (hook: string) =>
       (await s.server.store.listDeliveries(s.tenant.id, { webhook_id: hook }, { limit: 50 })).items
         .sort((a, b) => a.seq - b.seq).map((d) => JSON.parse(d.body));
+    const sendIds = new Set<string>();
     for (const [hook, version] of [['all-v1', 1], ['all-v2', 2]] as const) {
       const bodies = await bodiesOf(hooks[hook]);
-      assert.deepEqual(bodies.map((b) => b.status), [1000, 2000, 3000, 4000, 7000], hook);
+      assert.deepEqual(bodies.map((b) => b.status), ['1000', '2000', '3000', '4000', '7000'], hook);
       bodies.forEach((b, i) => {
         const sent = fixture(SEQUENCE[i]);
-        const { event_version, ...rest } = b;
+        const { event_version, event_id, ...rest } = b;
         assert.deepEqual(rest, {
-          ...entityOf(sent), ...(version === 1 ? { data: FLAT_DATA } : {}),
-          event_id: sent.event_id, event_created_at: sent.event_created_at, app_version: '2.15.0',
+          ...(version === 1 ? entityOf(sent) : atVersion2(entityOf(sent))), event_created_at: sent.event_created_at, app_version: '2.15.0',
         }, `${hook} body ${i}`);
-        assert.equal(event_version, version, `${hook}: event_version is the body's representation version`);
+        assert.equal(event_version, `${version}.0`, `${hook}: event_version is the webhook's version, as the core writes it`);
+        assert.match(event_id, UUID, 'each delivery has a UUID of its own, as each of the core\'s send jobs does');
+        assert.notEqual(event_id, sent.event_id);
+        sendIds.add(event_id);
       });
     }
-    assert.deepEqual((await bodiesOf(hooks['taken-in-charge'])).map((b) => b.status), [4000], 'the late 4000 does not fire a 4000 trigger again');
+    assert.equal(sendIds.size, 10, 'no two deliveries share an event_id');
+    assert.deepEqual((await bodiesOf(hooks['taken-in-charge'])).map((b) => b.status), ['4000'], 'the late 4000 does not fire a 4000 trigger again');
 
     // End to end: the dispatcher sends exactly those bodies, signed, to the receivers.
     await waitUntil(async () => (await s.server.store.listDeliveries(s.tenant.id, {}, { limit: 50 })).items.every((d) => d.status === 'succeeded'),
@@ -251,7 +271,7 @@ test('an unsupported event_version is skipped quietly: 2xx, a debug line, nothin
     // Version 1 (flat data keys) is understood.
     const v1 = { ...fixture('application-1000-draft'), event_version: 1, data: FLAT_DATA };
     assert.equal((await s.send('applications', v1)).status, 201);
-    assert.deepEqual((await s.tenant.client.get(`/api/applications/${APP_ID}?version=2`)).body.data, fixture('application-1000-draft').data);
+    assert.deepEqual((await s.tenant.client.get(`/api/applications/${APP_ID}?version=2`)).body.data, NESTED_V2);
   } finally {
     await s.server.close();
   }
@@ -277,7 +297,9 @@ test('meetings and calendars become meeting.* / calendar.* events that webhooks 
       .sort((a, b) => a.seq - b.seq).map((d) => JSON.parse(d.body));
     assert.equal(bodies.length, 3);
     const approved = fixture('meeting-approved');
-    assert.deepEqual(bodies[2], { ...entityOf(approved), event_id: approved.event_id, event_created_at: approved.event_created_at, event_version: 2, app_version: '2.15.0' });
+    const { event_id, ...rest } = bodies[2];
+    assert.deepEqual(rest, { ...entityOf(approved), event_created_at: approved.event_created_at, event_version: 2, app_version: '2.15.0' });
+    assert.match(event_id, UUID, "the delivery's own id, as for every opencity body");
   } finally {
     await r.close();
     await s.server.close();

@@ -152,8 +152,16 @@ export async function ingest(api: Client, events: object[]): Promise<void> {
   }
 }
 
+/**
+ * Which event a body is about: its pratica and status (the body's event_id is the delivery's own,
+ * as the core's is its send job's, so it cannot name the event).
+ */
+export const eventKey = (e: { data: { application: { id: string; status: number } } }): string =>
+  `${e.data.application.id} ${e.data.application.status}`;
+
 export interface Arrival {
   webhookId: string;
+  /** `eventKey` of the event the body is about. */
   eventId: string;
   at: number;
   /** What the receiver answered. */
@@ -188,7 +196,7 @@ export class Tally {
     const body = JSON.parse(req.body) as Record<string, any>;
     const seen = this.byWebhookId.has(webhookId);
     const { status = 200, delayMs = 0 } = this.answer({ webhookId, body, index: this.arrivals.length, seen });
-    const a: Arrival = { webhookId, eventId: String(body.event_id), at: Date.now(), status, body };
+    const a: Arrival = { webhookId, eventId: `${String(body.id)} ${String(body.status)}`, at: Date.now(), status, body };
     this.arrivals.push(a);
     if (seen) this.byWebhookId.get(webhookId)!.push(a); else this.byWebhookId.set(webhookId, [a]);
     this.events.add(a.eventId);

@@ -12,7 +12,7 @@ import { it } from 'node:test';
 import { startReceiver, waitUntil, type Receiver } from './harness.js';
 import { describeOnPg } from './pg.js';
 import {
-  createService, createWebhook, describeOwners, ensurePgRunning, ingest, inSchema, restartPg, SHORT_TIMEOUTS, snapshots, startCluster, stopProc, Tally,
+  createService, createWebhook, describeOwners, ensurePgRunning, eventKey, ingest, inSchema, restartPg, SHORT_TIMEOUTS, snapshots, startCluster, stopProc, Tally,
   watchOwners, type Cluster,
 } from './scale-helpers.js';
 
@@ -77,7 +77,7 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
       assert.deepEqual(await statusCounts(c), { succeeded: 5000 });
       assert.equal(tally.byWebhookId.size, 5000, 'distinct webhook-id');
       assert.equal(tally.arrivals.length, 5000, `requests received (${tally.duplicates} duplicates)`);
-      for (const e of events) assert.ok(tally.events.has(e.event_id), `event ${e.event_id} delivered`);
+      for (const e of events) assert.ok(tally.events.has(eventKey(e)), `event ${e.event_id} delivered`);
       const shares = await Promise.all(c.workers.map(async (w) => (await w.attempts()).success ?? 0));
       const seen = describeOwners(await owners.stop());
       assert.equal(shares.reduce((a, b) => a + b, 0), 5000, `attempts per worker ${shares.join(' + ')}`);
@@ -112,7 +112,7 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
       await waitUntil(() => tally.events.size >= 5000, 60_000, `every event after the kill`);
       await waitUntil(() => settled(c), 30_000, 'every delivery settled');
       assert.deepEqual(await statusCounts(c), { succeeded: 5000 });
-      for (const e of events) assert.ok(tally.events.has(e.event_id), `event ${e.event_id} delivered`);
+      for (const e of events) assert.ok(tally.events.has(eventKey(e)), `event ${e.event_id} delivered`);
 
       // What the victim held at the kill (queued or in flight): attempts are counted at claim,
       // so its claims have one attempt more than attempt rows. Another worker's retry of a
@@ -193,7 +193,7 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
         await waitUntil(living(() => tally.events.size >= 3300), 60_000, `every event after the restart`);
         await waitUntil(living(() => settled(c)), 30_000, 'every delivery settled');
         assert.deepEqual(await statusCounts(c), { succeeded: 3300 });
-        for (const e of [...before, ...after]) assert.ok(tally.events.has(e.event_id), `event ${e.event_id} delivered`);
+        for (const e of [...before, ...after]) assert.ok(tally.events.has(eventKey(e)), `event ${e.event_id} delivered`);
         assert.ok(c.alive(), 'no process died');
         t.diagnostic(`restart took ${restarted} ms with ${atRestart} of 3,000 delivered; API 200 again after ${apiBack} ms; ` +
           `API answers during it: ${seen.join(' → ')}; ${tally.duplicates} duplicate requests`);
@@ -242,7 +242,7 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
         for (const req of r.requests) {
           const body = JSON.parse(req.body);
           const list = byApp.get(body.id) ?? [];
-          list.push(CHAIN.indexOf(body.status));
+          list.push(CHAIN.indexOf(Number(body.status)));
           byApp.set(body.id, list);
         }
         assert.equal(byApp.size, apps.length, `receiver ${port}: every pratica`);

@@ -1,7 +1,9 @@
 /**
- * What the load generator sends. A "shot" is one HTTP request and the event ids it carries (one
- * for single and OpenCity ingest, up to 1,000 for a batch); a "feed" is the shots of a phase and
- * where they go. The plain loop is given the very same shots, so the ceiling and messo differ
+ * What the load generator sends. A "shot" is one HTTP request and the ids of the pratiche it
+ * carries (one for single and OpenCity ingest, up to 1,000 for a batch; each bench event is a
+ * pratica of its own, and an opencity body opens with its id, while the body's event_id is the
+ * delivery's own and names nothing the bench sent); a "feed" is the shots of a phase and where
+ * they go. The plain loop is given the very same shots, so the ceiling and messo differ
  * only in what answers them.
  */
 import { randomUUID } from 'node:crypto';
@@ -56,18 +58,19 @@ export function ingestFeed(mode: IngestMode, t: TenantTarget, n: number, batchSi
     // The core's producer body: the entity JSON with the envelope keys beside it (2000 = submitted).
     const base = opencityFixture();
     const shots = Array.from({ length: n }, (_, i) => {
-      const event_id = randomUUID();
-      const body = { ...base, id: randomUUID(), service_id: service(i), tenant: t.tenantId, tenant_id: t.tenantId, event_id, event_created_at: new Date().toISOString() };
-      return { body: JSON.stringify(body), ids: [event_id] };
+      const id = randomUUID();
+      const body = { ...base, id, service_id: service(i), tenant: t.tenantId, tenant_id: t.tenantId, event_id: randomUUID(), event_created_at: new Date().toISOString() };
+      return { body: JSON.stringify(body), ids: [id] };
     });
     return { path: `/ingest/opencity/${t.ingestToken}/applications`, headers: json, shots };
   }
   const events = Array.from({ length: n }, (_, i) => ({ event_id: randomUUID(), type: 'application.snapshot', data: { application: coreSnapshot(t.tenantId, service(i)) } }));
-  if (mode === 'single') return { path: '/api/events', headers: auth, shots: events.map((e) => ({ body: JSON.stringify(e), ids: [e.event_id] })) };
+  const pratica = (e: (typeof events)[number]) => String(e.data.application.id);
+  if (mode === 'single') return { path: '/api/events', headers: auth, shots: events.map((e) => ({ body: JSON.stringify(e), ids: [pratica(e)] })) };
   const shots: Shot[] = [];
   for (let i = 0; i < n; i += batchSize) {
     const batch = events.slice(i, i + batchSize);
-    shots.push({ body: JSON.stringify({ events: batch }), ids: batch.map((e) => e.event_id) });
+    shots.push({ body: JSON.stringify({ events: batch }), ids: batch.map(pratica) });
   }
   return { path: '/api/events/batch', headers: auth, shots };
 }

@@ -1,79 +1,33 @@
 /**
- * The application (pratica) representation of the OpenCity REST API.
+ * The application (pratica) document messo keeps, and how it changes.
  *
- * messo keeps one canonical document per application: the version-2 JSON (nested `data`),
- * with every field of DESIGN.md present (absent values are null, never missing). Version 1 is
- * derived from it by flattening `data` into dot-separated keys. Events carry the whole document
- * as it was after the change, so the projection can be rebuilt from the log and a delivery body
- * can be frozen at the moment the event happened.
+ * One canonical document per application: the core's **version-1** representation (the body
+ * its producer posts), every field present, with two differences that never reach the wire:
+ * `status` is held as a number (the stores index it; it is rendered as the core's string), and
+ * two keys of messo's own say what `links` are built from when messo itself moves the pratica:
+ * `application_url` (the application's absolute url in the API that serves it) and
+ * `link_settings` (the service's `protocol_required` / `allow_reopening`). `data` and
+ * `backoffice_data` are the flat version-1 maps of form-data.ts; version 2 is derived from them
+ * when rendering (representation.ts).
+ *
+ * Events carry the whole document as it was after the change, so the projection can be rebuilt
+ * from the log and a delivery body can be frozen at the moment the event happened. Documents
+ * stored before this representation (nested `data`, numeric `status`, no `application_url`) are
+ * still read: everything here and in representation.ts accepts them.
  */
+import {
+  APPLICATION_FIELDS, LIST_FIELDS, normalizeAuthentication, normalizePaymentData, TIME_PAIRS, type ApplicationDoc,
+} from './application-fields.js';
 import { formatRome, parseTime, unixSeconds } from './dates.js';
+import { flattenFormData } from './form-data.js';
+import { applicationLinks, applicationUrlFrom, DEFAULT_LINK_SETTINGS, type LinkSettings } from './links.js';
+import { isPlainObject } from './php-json.js';
 import { statusName } from './statuses.js';
 
-export type ApplicationDoc = Record<string, unknown> & {
-  id: string;
-  tenant: string;
-  service_id: string;
-  status: number;
-  status_name: string | null;
-  data: Record<string, unknown>;
-};
-
-/** Field order of the platform's JSON; rendering follows it so bodies diff cleanly. */
-export const APPLICATION_FIELDS = [
-  'id', 'user', 'user_name', 'tenant', 'service', 'service_id', 'service_name', 'service_group_name',
-  'subject', 'data', 'backoffice_data', 'compiled_modules', 'attachments', 'outcome_file',
-  'outcome_attachments', 'creation_time', 'created_at', 'submission_time', 'submitted_at',
-  'latest_status_change_time', 'latest_status_change_at', 'protocol_folder_number',
-  'protocol_folder_code', 'protocol_number', 'protocol_document_id', 'protocol_numbers',
-  'protocol_time', 'protocolled_at', 'outcome', 'outcome_motivation', 'outcome_protocol_number',
-  'outcome_protocol_document_id', 'outcome_protocol_numbers', 'outcome_protocol_time',
-  'outcome_protocolled_at', 'payment_type', 'payment_data', 'status', 'status_name',
-  'authentication', 'links', 'meetings', 'integrations', 'flow_changed_at', 'user_compilation_notes',
-] as const;
-
-const LIST_FIELDS = new Set(['compiled_modules', 'attachments', 'outcome_attachments', 'protocol_numbers', 'links', 'meetings', 'integrations']);
-
-/** Pairs kept in step: a Unix integer and the same instant as a Rome date-time. */
-export const TIME_PAIRS = [
-  ['creation_time', 'created_at'],
-  ['submission_time', 'submitted_at'],
-  ['latest_status_change_time', 'latest_status_change_at'],
-  ['protocol_time', 'protocolled_at'],
-  ['outcome_protocol_time', 'outcome_protocolled_at'],
-] as const;
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** `{"a.b": 1}` → `{"a": {"b": 1}}`; already nested input passes through unchanged. */
-export function nestData(flat: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(flat)) {
-    const parts = key.split('.');
-    let node = out;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const existing = node[parts[i]];
-      if (!isPlainObject(existing)) node[parts[i]] = {};
-      node = node[parts[i]] as Record<string, unknown>;
-    }
-    const last = parts[parts.length - 1];
-    node[last] = isPlainObject(value) && isPlainObject(node[last])
-      ? { ...(node[last] as Record<string, unknown>), ...nestData(value) }
-      : isPlainObject(value) ? nestData(value) : value;
-  }
-  return out;
-}
-
-/** `{"a": {"b": 1}}` → `{"a.b": 1}`. Arrays and empty objects are leaf values. */
-export function flattenData(nested: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
-  for (const [key, value] of Object.entries(nested)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (isPlainObject(value) && Object.keys(value).length > 0) flattenData(value, path, out);
-    else out[path] = value;
-  }
-  return out;
-}
+export {
+  APPLICATION_FIELDS, LIST_FIELDS, normalizeAuthentication, normalizePaymentData, TIME_PAIRS, type ApplicationDoc,
+} from './application-fields.js';
+export { renderApplication, type RepresentationVersion } from './representation.js';
 
 /** Sets both members of a time pair from milliseconds (or clears them with null). */
 function setTime(doc: Record<string, unknown>, unixField: string, isoField: string, ms: number | null): void {
@@ -81,17 +35,29 @@ function setTime(doc: Record<string, unknown>, unixField: string, isoField: stri
   doc[isoField] = ms === null ? null : formatRome(ms);
 }
 
+function linkSettingsOf(input: unknown): LinkSettings {
+  const s = isPlainObject(input) ? input : {};
+  return {
+    protocol_required: typeof s.protocol_required === 'boolean' ? s.protocol_required : DEFAULT_LINK_SETTINGS.protocol_required,
+    allow_reopening: typeof s.allow_reopening === 'boolean' ? s.allow_reopening : DEFAULT_LINK_SETTINGS.allow_reopening,
+  };
+}
+
 /**
- * Completes a document from any partial input: every field present, `data` nested, time pairs
- * consistent (either member may be given), `status_name` derived from `status`.
+ * Completes a document from any partial input (the core's version-1 body, a stored document,
+ * messo's own fields): every field present, `data` flat, time pairs consistent (either member may
+ * be given), `status` a number (`"2000"` accepted), `status_name` kept or derived, `authentication`
+ * the nine keys, `payment_data` `[]` when empty. `links` are kept as given (the core's own, for a
+ * snapshot it sent); `application_url` is kept or read off the urls of links and files.
  */
 export function normalizeApplication(input: Record<string, unknown>): ApplicationDoc {
   const doc: Record<string, unknown> = {};
   for (const field of APPLICATION_FIELDS) {
     const v = input[field];
-    doc[field] = v === undefined ? (LIST_FIELDS.has(field) ? [] : null) : v;
+    doc[field] = v === undefined || (LIST_FIELDS.has(field) && v === null) ? (LIST_FIELDS.has(field) ? [] : null) : v;
   }
-  doc.data = isPlainObject(input.data) ? nestData(input.data) : {};
+  doc.data = flattenFormData(input.data);
+  doc.backoffice_data = input.backoffice_data === null || input.backoffice_data === undefined ? null : flattenFormData(input.backoffice_data);
   for (const [unixField, isoField] of TIME_PAIRS) {
     const ms = parseTime(input[unixField]) ?? parseTime(input[isoField]);
     setTime(doc, unixField, isoField, ms);
@@ -101,7 +67,11 @@ export function normalizeApplication(input: Record<string, unknown>): Applicatio
     doc.flow_changed_at = ms === null ? null : formatRome(ms);
   }
   doc.status = Number(input.status);
-  doc.status_name = statusName(doc.status as number);
+  doc.status_name = typeof input.status_name === 'string' && input.status_name !== '' ? input.status_name : statusName(doc.status as number);
+  doc.authentication = normalizeAuthentication(input.authentication);
+  doc.payment_data = normalizePaymentData(input.payment_data);
+  doc.application_url = typeof input.application_url === 'string' ? input.application_url : applicationUrlFrom(doc);
+  doc.link_settings = linkSettingsOf(input.link_settings);
   return doc as ApplicationDoc;
 }
 
@@ -110,6 +80,10 @@ export interface ServiceRef {
   slug: string;
   name: string;
   group_name: string | null;
+  /** Whether pratiche of the service are registered in the protocol (the core's default: true). */
+  protocol_required?: boolean | null;
+  /** The core's `allow_reopening` (default false), which also decides whether `withdraw` is offered. */
+  allow_reopening?: boolean | null;
 }
 
 export interface NewApplicationInput {
@@ -118,25 +92,31 @@ export interface NewApplicationInput {
   service: ServiceRef;
   status: number;
   nowMs: number;
+  /** The url the application is served at (`<public url>/api/applications/<id>`): the base of `links`. */
+  applicationUrl: string | null;
   fields: Record<string, unknown>;
 }
 
-/** A new application created through messo's own API. */
+/** A new application created through messo's own API, with the links its status offers. */
 export function createApplication(input: NewApplicationInput): ApplicationDoc {
-  const { fields, nowMs } = input;
+  const { fields, nowMs, service } = input;
   const submitted = input.status >= 1900;
+  const link_settings = linkSettingsOf({ protocol_required: service.protocol_required, allow_reopening: service.allow_reopening });
   return normalizeApplication({
     ...fields,
     id: input.id,
     tenant: input.tenantId,
-    service: input.service.slug,
-    service_id: input.service.id,
-    service_name: input.service.name,
-    service_group_name: input.service.group_name,
+    service: service.slug,
+    service_id: service.id,
+    service_name: service.name,
+    service_group_name: service.group_name,
     status: input.status,
     creation_time: nowMs / 1000,
     submission_time: submitted ? nowMs / 1000 : null,
     latest_status_change_time: nowMs / 1000,
+    application_url: input.applicationUrl,
+    link_settings,
+    links: applicationLinks(input.status, input.applicationUrl, 1, link_settings),
   });
 }
 
@@ -146,15 +126,18 @@ export interface TransitionInput {
   protocol_number?: string | null;
   protocol_document_id?: string | null;
   outcome_motivation?: string | null;
+  /** Used for `links` when the document does not know its url yet (documents stored before it did). */
+  applicationUrl?: string | null;
 }
 
 /**
  * The document after a status change. Times follow the platform: submission time is set on the
  * first move to "inviata"/"acquisita", protocol time when a protocol number is given, and the
- * outcome when the pratica is accepted (7000) or rejected (9000).
+ * outcome when the pratica is accepted (7000) or rejected (9000). `links` become those of the
+ * new status.
  */
 export function applyTransition(doc: ApplicationDoc, t: TransitionInput): ApplicationDoc {
-  const next: Record<string, unknown> = structuredClone(doc);
+  const next = normalizeApplication(structuredClone(doc));
   next.status = t.to;
   next.status_name = statusName(t.to);
   setTime(next, 'latest_status_change_time', 'latest_status_change_at', t.nowMs);
@@ -174,15 +157,7 @@ export function applyTransition(doc: ApplicationDoc, t: TransitionInput): Applic
     next.outcome_motivation = null;
   }
   if (t.outcome_motivation !== undefined) next.outcome_motivation = t.outcome_motivation;
-  return next as ApplicationDoc;
-}
-
-export type RepresentationVersion = 1 | 2;
-
-/** The platform's JSON at the requested version, fields in the platform's order. */
-export function renderApplication(doc: ApplicationDoc, version: RepresentationVersion): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of APPLICATION_FIELDS) out[field] = doc[field] ?? (LIST_FIELDS.has(field) ? [] : null);
-  out.data = version === 1 ? flattenData(doc.data ?? {}) : doc.data ?? {};
-  return out;
+  next.application_url = next.application_url ?? t.applicationUrl ?? null;
+  next.links = applicationLinks(t.to, next.application_url, 1, next.link_settings);
+  return next;
 }

@@ -1,11 +1,12 @@
 /**
  * The transactional outbox: events are appended with their projection changes and, in the same
  * transaction, one delivery per matching webhook, its body rendered at that moment and frozen.
- * Webhooks of one event with the same format and version share one payload row.
+ * Webhooks of one event with the same format and version share one payload row, except
+ * `opencity` ones, whose body holds the delivery's own event_id.
  */
 import { matches } from '../domain/matching.js';
 import { renderPayload } from '../domain/payload.js';
-import { prefixedId } from '../domain/ids.js';
+import { prefixedId, uuid } from '../domain/ids.js';
 import type { EventRecord } from '../domain/events.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { toEvent, toWebhook } from './rows.js';
@@ -68,9 +69,12 @@ async function enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: number): P
   const rendered = new Set<string>();
   for (const hook of hooks) {
     if (!matches(hook, ev)) continue;
-    const payloadId = `${ev.event_id}:${hook.format}:${hook.version}`;
+    // An opencity body carries its delivery's own event_id (the core makes one per send job),
+    // so it is rendered per delivery; the other formats share one body per format and version.
+    const perDelivery = hook.format === 'opencity';
+    const payloadId = perDelivery ? `${ev.event_id}:${hook.id}` : `${ev.event_id}:${hook.format}:${hook.version}`;
     if (!rendered.has(payloadId)) {
-      const payload = renderPayload(ev, { format: hook.format, version: hook.version });
+      const payload = renderPayload(ev, { format: hook.format, version: hook.version }, { eventId: perDelivery ? uuid() : ev.event_id });
       await t.execute(
         'INSERT INTO payloads (id, body, content_type, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
         [payloadId, payload.body, payload.contentType, now],

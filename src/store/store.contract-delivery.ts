@@ -110,7 +110,7 @@ export function deliveryCases(withStore: StoreCase): void {
     await store.completeAttempts([outcome(first[0], 'A', 'success')]);
     const second = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
     assert.equal(second.length, 1);
-    assert.equal(JSON.parse(second[0].delivery.body).status, 4000);
+    assert.equal(JSON.parse(second[0].delivery.body).status, '4000');
     assert.equal((await store.listDeliveries(t.id, {}, { limit: 10 })).items.length, 3);
   }));
 

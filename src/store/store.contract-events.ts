@@ -206,18 +206,21 @@ export function eventCases(withStore: StoreCase): void {
       const created = await firedBy(createdEvent(doc));
       assert.deepEqual(created.map((d) => name(d.webhook_id)).sort(), ['all', 'byPrefix', 'on2000']);
       const body = JSON.parse(created.find((d) => d.webhook_id === hooks.on2000.id)!.body);
-      assert.equal(body.status, 2000);
+      assert.equal(body.status, '2000');
       assert.equal(body.id, doc.id);
-      assert.deepEqual(body.data, doc.data, 'version 2: nested data');
+      assert.deepEqual(body.data, { applicant: { name: 'Mario' } }, 'version 2: nested data, without the data segments');
+      assert.match(body.event_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "the delivery's own UUID");
       const ev = (await store.listEvents(t.id, { subject: doc.id }, { limit: 1 })).items[0];
-      assert.equal(created.find((d) => d.webhook_id === hooks.on2000.id)!.body, renderPayload(ev, { format: 'opencity', version: 2 }).body);
+      assert.notEqual(body.event_id, ev.event_id);
+      assert.notEqual(JSON.parse(created.find((d) => d.webhook_id === hooks.all.id)!.body).event_id, body.event_id, 'one event_id per delivery');
+      assert.equal(created.find((d) => d.webhook_id === hooks.on2000.id)!.body, renderPayload(ev, { format: 'opencity', version: 2 }, { eventId: body.event_id }).body);
       assert.equal(created.find((d) => d.webhook_id === hooks.byPrefix.id)!.content_type, 'application/cloudevents+json');
 
       const moved = await firedBy(transitionEvent(doc, 4000, 1, T0 + 1000).event);
       assert.deepEqual(moved.map((d) => name(d.webhook_id)).sort(), ['all', 'byPrefix', 'byType', 'on4000']);
       const frozen = (await deliveriesOf(store, t.id, created[0].event_id)).map((d) => d.body);
       assert.deepEqual(frozen, created.map((d) => d.body), 'a later change does not rewrite queued bodies');
-      assert.equal(JSON.parse(created.find((d) => d.webhook_id === hooks.all.id)!.body).status, 2000);
+      assert.equal(JSON.parse(created.find((d) => d.webhook_id === hooks.all.id)!.body).status, '2000');
 
       const msg = await firedBy(messageEvent(t.id, doc.id, s1.id));
       assert.deepEqual(msg.map((d) => name(d.webhook_id)), ['messages']);

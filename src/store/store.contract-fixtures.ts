@@ -41,6 +41,7 @@ export async function service(store: Store, tenantId: string, s: Partial<Service
 export function newApp(tenantId: string, svc: Service, status = 2000, at = T0, id = uuid()): ApplicationDoc {
   return createApplication({
     id, tenantId, status, nowMs: at, fields: { subject: 'Iscrizione - Mario Rossi', data: { 'applicant.data.name': 'Mario' } },
+    applicationUrl: `https://messo.example/api/applications/${id}`,
     service: { id: svc.id, slug: svc.slug, name: svc.name, group_name: svc.group_name },
   });
 }

@@ -5,9 +5,10 @@
  * transaction, then the dispatcher is told.
  */
 import { applyTransition, createApplication, type ApplicationDoc, type TransitionInput } from '../domain/application.js';
-import { formatRome } from '../domain/dates.js';
+import type { Config } from '../config.js';
 import { EVENT_TYPES, MESSO_APP_ID } from '../domain/events.js';
 import { uuid } from '../domain/ids.js';
+import { createMessage, renderMessage, type MessageVisibility } from '../domain/message.js';
 import { allowedTargets, canTransition, isStatusCode, statusName } from '../domain/statuses.js';
 import type { WorkSignal } from '../runtime.js';
 import { ConflictError, type ApplicationRow, type Store } from '../store/index.js';
@@ -16,7 +17,11 @@ import { InputError, MissingError } from './errors.js';
 export interface ApplicationDeps {
   store: Pick<Store, 'appendEvents' | 'getApplication' | 'getService'>;
   work: WorkSignal;
+  config: Pick<Config, 'publicUrl'>;
 }
+
+/** Where a pratica lives in messo's API: the base of the urls its representation links to. */
+const applicationUrl = (deps: ApplicationDeps, id: string) => `${deps.config.publicUrl}/api/applications/${id}`;
 
 /** A move the transition table does not allow (409). */
 export class IllegalTransitionError extends Error {
@@ -46,8 +51,9 @@ export async function createPratica(deps: ApplicationDeps, tenantId: string, req
   const service = await deps.store.getService(tenantId, req.service_id);
   if (!service) throw new InputError('service_id', 'no such service for this tenant');
   const now = Date.now();
+  const id = req.id ?? uuid();
   const doc = createApplication({
-    id: req.id ?? uuid(), tenantId, status: req.status, nowMs: now, fields: req.fields,
+    id, tenantId, status: req.status, nowMs: now, fields: req.fields, applicationUrl: applicationUrl(deps, id),
     service: { id: service.id, slug: service.slug, name: service.name, group_name: service.group_name },
   });
   await deps.store.appendEvents([{
@@ -69,7 +75,7 @@ export async function changeStatus(deps: ApplicationDeps, tenantId: string, id: 
     const row = await loadApplication(deps.store, tenantId, id);
     if (!canTransition(row.status, to)) throw new IllegalTransitionError(row.status, to);
     const now = Date.now();
-    const doc = applyTransition(row.doc, { ...extra, to, nowMs: now });
+    const doc = applyTransition(row.doc, { ...extra, to, nowMs: now, applicationUrl: applicationUrl(deps, row.id) });
     try {
       await deps.store.appendEvents([{
         event_id: uuid(), type: EVENT_TYPES.applicationStatusChanged, tenant_id: tenantId, subject: row.id, event_version: 1,
@@ -86,24 +92,23 @@ export async function changeStatus(deps: ApplicationDeps, tenantId: string, id: 
 
 export interface MessageRequest {
   message: string;
+  subject?: string | null;
   author?: string | null;
-  visibility?: 'applicant' | 'internal';
+  visibility?: MessageVisibility;
+  email?: string | null;
   attachments?: unknown[];
   protocol_required?: boolean;
 }
 
+/** The core's 15-key message body (renderMessage), as the message.created webhook sends it. */
 export async function addMessage(deps: ApplicationDeps, tenantId: string, applicationId: string, m: MessageRequest): Promise<Record<string, unknown>> {
   const row = await loadApplication(deps.store, tenantId, applicationId);
   const now = Date.now();
-  const message = {
-    id: uuid(), message: m.message, author: m.author ?? null, application: row.id, visibility: m.visibility ?? 'applicant',
-    created_at: formatRome(now), sent_at: formatRome(now), read_at: null, clicked_at: null, attachments: m.attachments ?? [],
-    protocol_required: m.protocol_required ?? false, protocolled_at: null, protocol_number: null,
-  };
+  const message = createMessage({ ...m, id: uuid(), applicationId: row.id, nowMs: now });
   await deps.store.appendEvents([{
     event_id: uuid(), type: EVENT_TYPES.messageCreated, tenant_id: tenantId, subject: row.id, event_version: 1,
     event_created_at: now, app_id: MESSO_APP_ID, data: { message, service_id: row.service_id, application_status: row.status },
   }]);
   deps.work.notify();
-  return message;
+  return renderMessage(message);
 }

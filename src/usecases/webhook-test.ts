@@ -43,7 +43,7 @@ export async function testWebhook(
     event_id: uuid(), type: EVENT_TYPES.applicationStatusChanged, tenant_id: tenantId, subject: doc.id, event_version: 1,
     event_created_at: now, app_id: MESSO_APP_ID, data: { application: doc, from: doc.status, to: doc.status, message: null },
   };
-  const payload = renderPayload(event, { format: webhook.format, version: webhook.version });
+  const payload = renderPayload(event, { format: webhook.format, version: webhook.version }, { eventId: event.event_id });
   const req = await prepareAttempt(webhook, { id: prefixedId('msg_test'), body: payload.body, content_type: payload.contentType }, now);
   const result = await deps.client.send(req);
   return {

@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { renderApplication, type ApplicationDoc } from '../../domain/application.js';
+import { renderMessage } from '../../domain/message.js';
 import { formatRome } from '../../domain/dates.js';
 import { EVENT_TYPES, type EventRecord } from '../../domain/events.js';
 import { allowedTargets, CREATABLE_STATUSES, statusName } from '../../domain/statuses.js';
@@ -44,7 +45,9 @@ const TransitionBody = Type.Object({
 
 const MessageBody = Type.Object({
   message: Type.String({ minLength: 1, maxLength: 20000 }),
+  subject: Type.Optional(NullableString(1000)),
   author: Type.Optional(NullableString(300)),
+  email: Type.Optional(Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Null()])),
   visibility: Type.Optional(Type.Union([Type.Literal('applicant'), Type.Literal('internal')], { default: 'applicant' })),
   attachments: Type.Optional(Type.Array(Type.Unknown())),
   protocol_required: Type.Optional(Type.Boolean()),
@@ -158,6 +161,6 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
     // It answers next_cursor, so it must take one back: without it nothing past the first page could be read.
     const { limit = 50, cursor } = request.query;
     const page = await store.listEvents(tenantId, { subject: row.id, type: EVENT_TYPES.messageCreated }, { limit, cursor });
-    return { items: page.items.map((e) => e.data.message), next_cursor: page.next_cursor };
+    return { items: page.items.map((e) => renderMessage(e.data.message as Record<string, unknown>)), next_cursor: page.next_cursor };
   });
 };

@@ -1,0 +1,100 @@
+/**
+ * JSON as the OpenCity core writes it.
+ *
+ * The core builds every body out of PHP arrays and ends with PHP's `json_encode`
+ * (`WebhookService`: `json_encode(json_decode($jms, true))`). That has consequences a receiver
+ * can see, and messo reproduces all of them for `opencity` bodies:
+ * - a PHP array is a list when its keys are 0..n-1 in order, otherwise an object, so an empty
+ *   object is written `[]` and `{"0": a, "1": b}` is written `[a, b]`;
+ * - `/` is written `\/`, every character outside ASCII as `\uXXXX` (astral ones as a surrogate
+ *   pair), lower-case hex;
+ * - floats in PHP's form: `5.0e-5` and `1.0e+20` where JavaScript says `5e-5` and `1e+20`;
+ * - objects keep their insertion order, even for integer-like keys (`{"email": …, "0": …}`),
+ *   which JavaScript objects cannot: builders record such an order with `withKeyOrder`.
+ *
+ * Held against the core's own output: test/fixtures/opencity-reference (bytes equal).
+ */
+
+const keyOrders = new WeakMap<object, readonly string[]>();
+
+/** Records the order a PHP array had, for an object whose keys JavaScript would reorder. */
+export function withKeyOrder<T extends object>(object: T, keys: readonly string[]): T {
+  keyOrders.set(object, keys);
+  return object;
+}
+
+/** Own keys in PHP order: the recorded one when there is one, else JavaScript's. */
+export function phpKeys(object: object): readonly string[] {
+  return keyOrders.get(object) ?? Object.keys(object);
+}
+
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const isListKeys = (keys: readonly string[]): boolean => keys.every((k, i) => k === String(i));
+
+/**
+ * An own data property, whatever the key: no setter ever runs. `__proto__` is the only key an
+ * assignment would not store as an own property (it is the one accessor on Object.prototype), so
+ * only it takes the slow path; defineProperty on every key made rendering 10x slower.
+ */
+export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
+/**
+ * A value as it is once it has been a PHP array: objects with keys 0..n-1 (in order) become
+ * lists, empty objects become `[]`, recorded key orders are kept. Copies; the input is untouched.
+ */
+export function phpArrays(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(phpArrays);
+  if (!isPlainObject(value)) return value;
+  const keys = phpKeys(value).filter((k) => value[k] !== undefined);
+  if (isListKeys(keys)) return keys.map((k) => phpArrays(value[k]));
+  const out: Record<string, unknown> = {};
+  for (const k of keys) defineOwn(out, k, phpArrays(value[k]));
+  return keyOrders.has(value) ? withKeyOrder(out, keys) : out;
+}
+
+/** `json_encode` of PHP, for the values JSON can carry. */
+export function phpJsonEncode(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (value === true) return 'true';
+  if (value === false) return 'false';
+  if (typeof value === 'number') return phpNumber(value);
+  if (typeof value === 'string') return phpString(value);
+  if (Array.isArray(value)) return `[${value.map(phpJsonEncode).join(',')}]`;
+  if (typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    const keys = phpKeys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+    if (isListKeys(keys)) return `[${keys.map((k) => phpJsonEncode(o[k])).join(',')}]`;
+    return `{${keys.map((k) => `${phpString(k)}:${phpJsonEncode(o[k])}`).join(',')}}`;
+  }
+  return 'null';
+}
+
+/** Printable ASCII without `"`, `\\` and `/`: written as it is (most strings in a body). */
+const PLAIN = /^[\x20\x21\x23-\x2e\x30-\x5b\x5d-\x7e]*$/;
+
+export function phpString(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
+  return JSON.stringify(s).replace(/[/\u0080-\uffff]/g, (c) => (c === '/' ? '\\/' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
+ * A JSON integer is a PHP int (written as is) up to 2^63; anything else is a double, which PHP
+ * writes with the shortest round-trip digits, like JavaScript, but in exponent form when the
+ * decimal point falls before the 4th decimal or after the 17th digit, with a `.0` kept.
+ */
+export function phpNumber(n: number): string {
+  if (!Number.isFinite(n)) return 'null';
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) return n.toFixed(0);
+  const [mantissa, exp] = n.toExponential().split('e');
+  const e = Number(exp);
+  const decpt = e + 1;
+  if (decpt >= -3 && decpt <= 17) return String(n);
+  const sign = mantissa.startsWith('-') ? '-' : '';
+  const digits = mantissa.replace(/^-/, '').replace('.', '');
+  return `${sign}${digits[0]}.${digits.slice(1) || '0'}e${e < 0 ? '-' : '+'}${Math.abs(e)}`;
+}
