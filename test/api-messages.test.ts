@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './harness.js';
 import { allEvents, assertProblem, createApplication, createService, newTenant } from './api-helpers.js';
 
-const MESSAGE_KEYS = ['id', 'message', 'author', 'application', 'visibility', 'created_at', 'sent_at', 'read_at', 'clicked_at',
-  'attachments', 'protocol_required', 'protocolled_at', 'protocol_number'];
+/** The core's 15 keys, in its order (reference/webhook-opencity-message-v1.json). */
+const MESSAGE_KEYS = ['id', 'message', 'subject', 'author', 'application', 'visibility', 'email', 'created_at', 'sent_at', 'read_at',
+  'clicked_at', 'attachments', 'protocol_required', 'protocolled_at', 'protocol_number'];
 
 let server: TestServer;
 before(async () => { server = await startTestServer(); });
@@ -21,9 +22,13 @@ describe('application messages', () => {
     const app = await createApplication(client, svc.id, { status: 2000 });
     const sent = [];
     for (let i = 0; i < 5; i++) {
-      const r = await client.post(`/api/applications/${app.id}/messages`, { message: `Messaggio ${i}`, author: 'Operatore', visibility: 'internal' });
+      const r = await client.post(`/api/applications/${app.id}/messages`, {
+        message: `Messaggio ${i}`, subject: `Oggetto ${i}`, author: 'Operatore', visibility: 'internal', email: 'mario.rossi@example.it',
+      });
       assert.equal(r.status, 201, r.text);
       assert.deepEqual(Object.keys(r.body), MESSAGE_KEYS);
+      assert.equal(r.body.subject, `Oggetto ${i}`);
+      assert.equal(r.body.email, 'mario.rossi@example.it');
       assert.equal(r.body.application, app.id);
       assert.match(r.body.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00$/);
       sent.push(r.body);
