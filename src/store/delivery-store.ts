@@ -15,53 +15,12 @@
  */
 import type { Db, SqlValue } from './db.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
-import { claimDeliveries, placeholders, relaxedCommit, renewLeases } from './claims.js';
+import { claimDeliveries, renewLeases } from './claims.js';
+import { placeholders, relaxedCommit } from './sql.js';
+import type { AttemptOutcome, ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
+// Until every importer goes through the index (src/store/index.ts).
+export type { AttemptOutcome, ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
 import type { Attempt, Delivery, DeliveryFilter, Page, PageQuery, Webhook } from './types.js';
-
-export interface ClaimOptions {
-  owner: string;
-  limit: number;
-  now: number;
-  leaseMs: number;
-  /** Endpoints this dispatcher has enough of queued already. */
-  skipEndpoints?: string[];
-  /** Most deliveries to take for one endpoint in this claim. */
-  perEndpoint?: number;
-  /**
-   * Most endpoints to take over in this claim besides those this owner serves already, so
-   * that dispatchers woken together share the endpoints instead of the first taking them all.
-   */
-  newEndpoints?: number;
-}
-
-export interface ClaimedDelivery {
-  delivery: Delivery;
-  webhook: Webhook;
-  /** Send no earlier than this (a rate-limit slot); usually `now`. */
-  notBefore: number;
-}
-
-export interface AttemptOutcome {
-  deliveryId: string;
-  owner: string;
-  webhookId: string;
-  endpointKey: string;
-  attempt: number;
-  startedAt: number;
-  durationMs: number;
-  url: string;
-  /** success: 2xx; retry: failed, will try again at nextAttemptAt; failed: terminal. */
-  result: 'success' | 'retry' | 'failed';
-  nextAttemptAt: number | null;
-  statusCode: number | null;
-  responseHeaders: Record<string, string | string[]> | null;
-  responseBody: string | null;
-  truncated: boolean;
-  errorClass: string | null;
-  errorMessage: string | null;
-  /** Slow the whole endpoint down until then (429/502/503/504). */
-  endpointBlockedUntil: number | null;
-}
 
 export interface QueueStats {
   due: number;
