@@ -17,7 +17,7 @@ import type { Db, SqlValue } from './db.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
 import { claimDeliveries, renewLeases } from './claims.js';
 import { placeholders, relaxedCommit } from './sql.js';
-import type { AttemptOutcome, ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
+import type { AttemptOutcome, ClaimedDelivery, ClaimOptions, DispatchStore } from './dispatch-store.js';
 // Until every importer goes through the index (src/store/index.ts).
 export type { AttemptOutcome, ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
 import type { Attempt, Delivery, DeliveryFilter, Page, PageQuery, Webhook } from './types.js';
@@ -45,27 +45,12 @@ export interface MinuteBucket {
   failure: number;
 }
 
+/** Deliveries as the API and the operators see them; the dispatcher's side is DispatchStore. */
 export interface DeliveryStore {
   listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>>;
   getDelivery(tenantId: string, id: string): Promise<Delivery | null>;
   listAttempts(deliveryId: string): Promise<Attempt[]>;
 
-  claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records attempts and moves their deliveries on, in one transaction. */
-  completeAttempts(outcomes: AttemptOutcome[]): Promise<void>;
-  /** How many slow-downs in a row an endpoint has had (for its back-off). */
-  endpointSlowdowns(endpointKey: string): Promise<number>;
-  /**
-   * Heartbeat: extends the leases of this owner's claims and its ownership of the endpoints it
-   * still has work for; gives up ownership of the others.
-   */
-  renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void>;
-  /** Gives claims back (shutdown): they become due again at once. */
-  releaseClaims(owner: string, deliveryIds: string[], now: number): Promise<number>;
-  /** Claims whose lease ran out (their worker died) become due again, or failed when out of attempts. */
-  releaseExpiredLeases(now: number, maxAttempts: number): Promise<number>;
-  /** Webhooks failing without a success since before `failingSince`, still active. */
-  webhooksFailingSince(webhookIds: string[], failingSince: number): Promise<Webhook[]>;
   /** A terminal delivery goes again with a fresh schedule; null when not found or still in progress. */
   resendDelivery(tenantId: string, id: string, now: number): Promise<Delivery | null>;
   /** Every failed delivery of a webhook created in [since, until) goes again. */
@@ -73,15 +58,14 @@ export interface DeliveryStore {
   /** Pending deliveries of a disabled webhook become failed (visible, resendable). */
   failPendingDeliveries(webhookId: string, reason: string, now: number): Promise<number>;
   queueStats(now: number): Promise<QueueStats>;
-  /** When the next scheduled (not yet due) delivery comes due; null when none is. */
-  nextDueAt(now: number): Promise<number | null>;
   /** Attempts of one webhook since a time: outcome counts, latency percentiles, last error. */
   webhookStats(webhookId: string, since: number): Promise<WebhookStats>;
   /** Attempts per minute by outcome, for a tenant or one of its webhooks. */
   attemptsPerMinute(tenantId: string, since: number, webhookId?: string): Promise<MinuteBucket[]>;
 }
 
-export class SqlDeliveryStore implements DeliveryStore {
+/** Both sides over SQL; setWebhookActive lives with the webhooks (sql-store.ts). */
+export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'setWebhookActive'> {
   /** PostgreSQL: the NOTIFY channel that wakes dispatchers in other processes. */
   protected wakeChannel: string | null = null;
 
