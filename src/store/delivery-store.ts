@@ -16,11 +16,13 @@
 import type { Db, SqlValue } from './db.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
 import { claimDeliveries, renewLeases } from './claims.js';
-import { placeholders, relaxedCommit } from './sql.js';
+import { OUTCOME, placeholders, relaxedCommit, STATUS } from './sql.js';
 import type { AttemptOutcome, ClaimedDelivery, ClaimOptions, DispatchStore } from './dispatch-store.js';
 // Until every importer goes through the index (src/store/index.ts).
 export type { AttemptOutcome, ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
-import type { Attempt, Delivery, DeliveryFilter, Page, PageQuery, Webhook } from './types.js';
+import {
+  ATTEMPT_OUTCOME, DELIVERY_STATUS, type Attempt, type Delivery, type DeliveryFilter, type Page, type PageQuery, type Webhook,
+} from './types.js';
 
 export interface QueueStats {
   due: number;
@@ -131,11 +133,11 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
           continue;
         }
         const end = o.startedAt + o.durationMs;
-        const status = o.result === 'retry' ? 'pending' : 'failed';
+        const status = o.result === 'retry' ? DELIVERY_STATUS.pending : DELIVERY_STATUS.failed;
         const lastError = o.errorClass ? `${o.errorClass}: ${o.errorMessage ?? ''}`.slice(0, 500) : `HTTP ${o.statusCode}`;
         await t.execute(
           `UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_owner = NULL,
-             lease_until = NULL, updated_at = ?, completed_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'`,
+             lease_until = NULL, updated_at = ?, completed_at = ? WHERE id = ? AND lease_owner = ? AND status = ${STATUS.sending}`,
           [status, o.result === 'retry' ? o.nextAttemptAt : null, o.statusCode, lastError, end,
             o.result === 'retry' ? null : end, o.deliveryId, o.owner],
         );
@@ -145,9 +147,9 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
         for (let i = 0; i < list.length; i += 500) {
           const chunk = list.slice(i, i + 500);
           await t.execute(
-            `UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
+            `UPDATE deliveries SET status = ${STATUS.succeeded}, next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
                lease_owner = NULL, lease_until = NULL, updated_at = ?, completed_at = ?
-             WHERE lease_owner = ? AND status = 'sending' AND id IN (${placeholders(chunk.length)})`,
+             WHERE lease_owner = ? AND status = ${STATUS.sending} AND id IN (${placeholders(chunk.length)})`,
             [code, doneAt, doneAt, chunk[0].owner, ...chunk.map((o) => o.deliveryId)],
           );
         }
@@ -159,7 +161,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
              response_headers, response_body, response_truncated, error_class, error_message, next_attempt_at)
            VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
           chunk.flatMap((o) => [`att_${o.deliveryId.slice(4)}_${o.attempt}_${o.startedAt.toString(36)}`, o.deliveryId, o.webhookId, o.attempt,
-            o.startedAt, o.durationMs, o.url, o.result === 'success' ? 'success' : 'failure', o.statusCode,
+            o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
             o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
             o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null]),
         );
@@ -200,8 +202,8 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
   async releaseClaims(owner: string, deliveryIds: string[], now: number): Promise<number> {
     if (deliveryIds.length === 0) return 0;
     const n = await this.db.execute(
-      `UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?
-       WHERE lease_owner = ? AND status = 'sending' AND id IN (${placeholders(deliveryIds.length)})`,
+      `UPDATE deliveries SET status = ${STATUS.pending}, lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?
+       WHERE lease_owner = ? AND status = ${STATUS.sending} AND id IN (${placeholders(deliveryIds.length)})`,
       [now, now, owner, ...deliveryIds],
     );
     if (n > 0) await this.notifyWake();
@@ -210,12 +212,12 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
 
   async releaseExpiredLeases(now: number, maxAttempts: number): Promise<number> {
     return this.db.execute(
-      `UPDATE deliveries SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
+      `UPDATE deliveries SET status = CASE WHEN attempts >= ? THEN ${STATUS.failed} ELSE ${STATUS.pending} END,
          completed_at = CASE WHEN attempts >= ? THEN CAST(? AS BIGINT) ELSE NULL END,
          last_error = 'lease expired: the worker stopped during the attempt',
          next_attempt_at = CASE WHEN attempts >= ? THEN NULL ELSE CAST(? AS BIGINT) END,
          lease_owner = NULL, lease_until = NULL, updated_at = ?
-       WHERE status = 'sending' AND lease_until < ?`,
+       WHERE status = ${STATUS.sending} AND lease_until < ?`,
       [maxAttempts, maxAttempts, now, maxAttempts, now, now, now],
     );
   }
@@ -232,8 +234,8 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
 
   async resendDelivery(tenantId: string, id: string, now: number): Promise<Delivery | null> {
     const changed = await this.db.execute(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
-       WHERE tenant_id = ? AND id = ? AND status IN ('failed', 'succeeded', 'cancelled')`,
+      `UPDATE deliveries SET status = ${STATUS.pending}, attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
+       WHERE tenant_id = ? AND id = ? AND status IN (${STATUS.failed}, ${STATUS.succeeded}, ${STATUS.cancelled})`,
       [now, now, tenantId, id],
     );
     if (changed === 0) return null;
@@ -243,8 +245,8 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
 
   async recoverDeliveries(tenantId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
     const n = await this.db.execute(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
-       WHERE tenant_id = ? AND webhook_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ?`,
+      `UPDATE deliveries SET status = ${STATUS.pending}, attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
+       WHERE tenant_id = ? AND webhook_id = ? AND status = ${STATUS.failed} AND created_at >= ? AND created_at < ?`,
       [now, now, tenantId, webhookId, since, until],
     );
     if (n > 0) await this.notifyWake();
@@ -253,8 +255,8 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
 
   async failPendingDeliveries(webhookId: string, reason: string, now: number): Promise<number> {
     return this.db.execute(
-      `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = ?, updated_at = ?
-       WHERE webhook_id = ? AND status = 'pending'`,
+      `UPDATE deliveries SET status = ${STATUS.failed}, last_error = ?, next_attempt_at = NULL, completed_at = ?, updated_at = ?
+       WHERE webhook_id = ? AND status = ${STATUS.pending}`,
       [reason, now, now, webhookId],
     );
   }
@@ -264,10 +266,10 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
       `SELECT SUM(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END) AS due,
               SUM(CASE WHEN next_attempt_at > ? THEN 1 ELSE 0 END) AS scheduled,
               MIN(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
-       FROM deliveries WHERE status = 'pending'`,
+       FROM deliveries WHERE status = ${STATUS.pending}`,
       [now, now, now],
     );
-    const sending = await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'sending'`);
+    const sending = await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE status = ${STATUS.sending}`);
     const r = rows[0];
     return {
       due: Number(r?.due ?? 0), scheduled: Number(r?.scheduled ?? 0), sending: Number(sending[0]?.n ?? 0),
@@ -277,14 +279,14 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
 
   async nextDueAt(now: number): Promise<number | null> {
     const rows = await this.db.query<{ t: number | null }>(
-      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND next_attempt_at > ?`, [now],
+      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = ${STATUS.pending} AND next_attempt_at > ?`, [now],
     );
     return rows[0]?.t === null || rows[0]?.t === undefined ? null : Number(rows[0].t);
   }
 
   async webhookStats(webhookId: string, since: number): Promise<WebhookStats> {
     const counts = await this.db.query<{ n: number; ok: number }>(
-      `SELECT COUNT(*) AS n, SUM(CASE WHEN outcome = 'success' THEN 1 ELSE 0 END) AS ok
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN outcome = ${OUTCOME.success} THEN 1 ELSE 0 END) AS ok
        FROM attempts WHERE webhook_id = ? AND started_at >= ?`, [webhookId, since],
     );
     const n = Number(counts[0]?.n ?? 0);
@@ -300,7 +302,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
     };
     const last = await this.db.query<{ started_at: number; status_code: number | null; error_class: string | null; error_message: string | null }>(
       `SELECT started_at, status_code, error_class, error_message FROM attempts
-       WHERE webhook_id = ? AND outcome = 'failure' ORDER BY seq DESC LIMIT 1`, [webhookId],
+       WHERE webhook_id = ? AND outcome = ${OUTCOME.failure} ORDER BY seq DESC LIMIT 1`, [webhookId],
     );
     const l = last[0];
     return {
@@ -314,8 +316,8 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
     let extra = '';
     if (webhookId) { extra = ' AND a.webhook_id = ?'; params.push(webhookId); }
     const rows = await this.db.query<{ m: number; ok: number; ko: number }>(
-      `SELECT a.started_at / 60000 AS m, SUM(CASE WHEN a.outcome = 'success' THEN 1 ELSE 0 END) AS ok,
-              SUM(CASE WHEN a.outcome = 'success' THEN 0 ELSE 1 END) AS ko
+      `SELECT a.started_at / 60000 AS m, SUM(CASE WHEN a.outcome = ${OUTCOME.success} THEN 1 ELSE 0 END) AS ok,
+              SUM(CASE WHEN a.outcome = ${OUTCOME.success} THEN 0 ELSE 1 END) AS ko
        FROM attempts a JOIN webhooks w ON w.id = a.webhook_id
        WHERE w.tenant_id = ? AND a.started_at >= ?${extra} GROUP BY a.started_at / 60000 ORDER BY 1`, params,
     );
