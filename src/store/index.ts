@@ -39,7 +39,8 @@ export type { IngestTokenStore, IngestToken, IssuedIngestToken } from './ingest-
 export { BadCursorError } from './rows.js';
 
 // Entities and their states.
-export { DELIVERY_STATUSES, ORDERINGS, SERVICE_STATUSES } from './types.js';
+export { ATTEMPT_OUTCOME, DELIVERY_STATUS, DELIVERY_STATUSES, ORDERINGS, SERVICE_STATUSES } from './types.js';
+export { BODY_ENCODING } from './inspector-store.js';
 export type {
   Page, PageQuery, Tenant, ApiKey, Service, ServiceStatus, ApplicationRow, Ordering, Webhook, WebhookInput,
   Delivery, DeliveryStatus, Attempt, Projection, NewEvent, AppendResult, EventFilter, ApplicationFilter,
