@@ -1,7 +1,7 @@
 /**
  * The store port: intention-named, batch-shaped operations. Two implementations share one SQL
  * body (sql-store.ts) over the database port: SQLite (embedded default) and PostgreSQL.
- * One contract suite (store.contract.ts) runs against both.
+ * One contract suite (test/store-contract/) runs against both.
  */
 import type { EventRecord } from '../domain/events.js';
 import type {
