@@ -5,8 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, type Store } from '../src/store/index.js';
-import type { NewCapture } from '../src/store/inspector-store.js';
+import { openStore, type NewCapture, type Store } from '../src/store/index.js';
 import { createTenant, startTestServer, type TestServer } from './harness.js';
 import { freshPgStore, freshSqliteStore } from './stores.js';
 import { newBin, send, SseReader } from './inspector-helpers.js';

@@ -7,7 +7,7 @@
 import { it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../src/store/index.js';
-import { storeContract } from '../src/store/store.contract.js';
+import { storeContract } from './store-contract/contract.js';
 import { freshPgStore } from './stores.js';
 import { UniqueViolation } from '../src/store/db.js';
 import { openPostgres, type PgDb } from '../src/store/pg-db.js';

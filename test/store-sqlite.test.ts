@@ -1,5 +1,5 @@
 /** The Store contract on SQLite: a fresh database file for every case. */
-import { storeContract } from '../src/store/store.contract.js';
+import { storeContract } from './store-contract/contract.js';
 import { freshSqliteStore } from './stores.js';
 
 storeContract('sqlite', () => freshSqliteStore());

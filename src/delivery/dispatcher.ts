@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { concurrencyOf, isSlowDown, queueCap, sharedConcurrency } from '../domain/limits.js';
 import type { DeliveryClient } from '../outbound/client.js';
-import type { AttemptOutcome, ClaimedDelivery, Store } from '../store/index.js';
+import type { AttemptOutcome, ClaimedDelivery, DispatchStore } from '../store/index.js';
 import { decide } from './attempt.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { prepareAttempt } from './prepare.js';
@@ -26,7 +26,8 @@ export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
 const MAX_WRITES = 3;
 
 export interface DispatcherOptions {
-  store: Store;
+  /** Only what dispatching needs: claims, outcomes, leases, slow-downs, disabling. */
+  store: DispatchStore;
   client: DeliveryClient;
   config: Config;
   log: Logger;

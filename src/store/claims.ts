@@ -9,21 +9,12 @@
  * oldest unfinished delivery of a (webhook, application) chain is eligible). Attempts are
  * counted at claim time, so a crash mid-send still counts as an attempt.
  */
+import { takeRateSlot } from '../domain/limits.js';
 import type { Db, SqlValue } from './db.js';
 import { toDelivery, toWebhook } from './rows.js';
-import type { ClaimedDelivery, ClaimOptions } from './delivery-store.js';
-
-export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
-
-/**
- * PostgreSQL: claims, attempt outcomes and lease renewals commit without waiting for the WAL
- * flush. Should the database crash in the next few ms, what is lost is a claim or an outcome,
- * and the delivery is simply sent again (at least once, never zero); events themselves are
- * always committed synchronously. Measured: the dispatcher waited on fsync most of its time.
- */
-export async function relaxedCommit(t: Db): Promise<void> {
-  if (t.dialect === 'postgres') await t.execute('SET LOCAL synchronous_commit = off');
-}
+import { placeholders, relaxedCommit, STATUS } from './sql.js';
+import { DELIVERY_STATUS } from './types.js';
+import type { ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
 
 export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
   const { now, owner } = opts;
@@ -49,14 +40,14 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
     const live = Math.max(1, Number(liveRows[0]?.n ?? 1));
     const limited = await t.query<{ id: string }>('SELECT id FROM webhooks WHERE next_send_at > ?', [now + 1000]);
 
-    const where = [`d.status = 'pending'`, 'd.next_attempt_at <= ?'];
+    const where = [`d.status = ${STATUS.pending}`, 'd.next_attempt_at <= ?'];
     const params: SqlValue[] = [now];
     if (excluded.length > 0) { where.push(`d.endpoint_key NOT IN (${placeholders(excluded.length)})`); params.push(...excluded); }
     if (limited.length > 0) { where.push(`d.webhook_id NOT IN (${placeholders(limited.length)})`); params.push(...limited.map((l) => l.id)); }
     // Per-application ordering: only the head of each (webhook, application) chain.
     where.push(`(d.order_key IS NULL OR NOT EXISTS (
       SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.order_key = d.order_key
-        AND p.seq < d.seq AND p.status IN ('pending', 'sending')))`);
+        AND p.seq < d.seq AND p.status IN (${STATUS.pending}, ${STATUS.sending})))`);
     params.push(opts.limit);
     // The due rows are picked by position alone (narrow rows, a top-N sort or an index walk),
     // then joined to their bodies and locked. With FOR UPDATE on the outer query, PostgreSQL
@@ -65,7 +56,7 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
     const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
     const candidates = (await t.query(
       `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id
-       WHERE d.status = 'pending' AND d.seq IN (
+       WHERE d.status = ${STATUS.pending} AND d.seq IN (
          SELECT d.seq FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.next_attempt_at, d.seq LIMIT ?)
        ORDER BY d.next_attempt_at, d.seq${lock}`, params,
     )).map(toDelivery);
@@ -111,20 +102,20 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
       const w = h.webhook;
       let notBefore = now;
       if (w.rate_limit) {
-        const slot = Math.max(now, slots.get(w.id) ?? h.nextSendAt ?? 0);
-        if (slot > now + 1000) continue;
-        notBefore = slot;
-        slots.set(w.id, slot + 1000 / w.rate_limit);
+        const slot = takeRateSlot(slots.get(w.id) ?? h.nextSendAt, w.rate_limit, now);
+        if (slot === null) continue;
+        notBefore = slot.notBefore;
+        slots.set(w.id, slot.nextFree);
       }
       perEndpoint.set(d.endpoint_key, n + 1);
-      claimed.push({ delivery: { ...d, status: 'sending', attempts: d.attempts + 1 }, webhook: w, notBefore });
+      claimed.push({ delivery: { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1 }, webhook: w, notBefore });
     }
     const ids = claimed.map((c) => c.delivery.id);
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       await t.execute(
-        `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
-         WHERE id IN (${placeholders(chunk.length)}) AND status = 'pending'`,
+        `UPDATE deliveries SET status = ${STATUS.sending}, attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
+         WHERE id IN (${placeholders(chunk.length)}) AND status = ${STATUS.pending}`,
         [owner, now + opts.leaseMs, now, ...chunk],
       );
     }
@@ -132,8 +123,8 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
     if (inactive.length > 0) {
       // Queued before their webhook was disabled: terminal and visible, resendable later.
       await t.execute(
-        `UPDATE deliveries SET status = 'failed', last_error = 'webhook disabled', next_attempt_at = NULL,
-           completed_at = ?, updated_at = ? WHERE id IN (${placeholders(inactive.length)}) AND status = 'pending'`,
+        `UPDATE deliveries SET status = ${STATUS.failed}, last_error = 'webhook disabled', next_attempt_at = NULL,
+           completed_at = ?, updated_at = ? WHERE id IN (${placeholders(inactive.length)}) AND status = ${STATUS.pending}`,
         [now, now, ...inactive],
       );
     }
@@ -154,7 +145,7 @@ export async function renewLeases(db: Db, owner: string, leaseUntil: number, act
       await t.execute('DELETE FROM settings WHERE key = ?', [`dispatcher:${owner}`]);
     }
     await t.execute(`DELETE FROM settings WHERE key LIKE 'dispatcher:%' AND CAST(value AS BIGINT) < ?`, [Date.now() - 60_000]);
-    await t.execute(`UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'sending'`, [leaseUntil, owner]);
+    await t.execute(`UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? AND status = ${STATUS.sending}`, [leaseUntil, owner]);
     if (activeEndpoints.length > 0) {
       await t.execute(
         `UPDATE endpoints SET owner_until = ? WHERE owner = ? AND endpoint_key IN (${placeholders(activeEndpoints.length)})`,

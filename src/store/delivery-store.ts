@@ -15,53 +15,12 @@
  */
 import type { Db, SqlValue } from './db.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
-import { claimDeliveries, placeholders, relaxedCommit, renewLeases } from './claims.js';
-import type { Attempt, Delivery, DeliveryFilter, Page, PageQuery, Webhook } from './types.js';
-
-export interface ClaimOptions {
-  owner: string;
-  limit: number;
-  now: number;
-  leaseMs: number;
-  /** Endpoints this dispatcher has enough of queued already. */
-  skipEndpoints?: string[];
-  /** Most deliveries to take for one endpoint in this claim. */
-  perEndpoint?: number;
-  /**
-   * Most endpoints to take over in this claim besides those this owner serves already, so
-   * that dispatchers woken together share the endpoints instead of the first taking them all.
-   */
-  newEndpoints?: number;
-}
-
-export interface ClaimedDelivery {
-  delivery: Delivery;
-  webhook: Webhook;
-  /** Send no earlier than this (a rate-limit slot); usually `now`. */
-  notBefore: number;
-}
-
-export interface AttemptOutcome {
-  deliveryId: string;
-  owner: string;
-  webhookId: string;
-  endpointKey: string;
-  attempt: number;
-  startedAt: number;
-  durationMs: number;
-  url: string;
-  /** success: 2xx; retry: failed, will try again at nextAttemptAt; failed: terminal. */
-  result: 'success' | 'retry' | 'failed';
-  nextAttemptAt: number | null;
-  statusCode: number | null;
-  responseHeaders: Record<string, string | string[]> | null;
-  responseBody: string | null;
-  truncated: boolean;
-  errorClass: string | null;
-  errorMessage: string | null;
-  /** Slow the whole endpoint down until then (429/502/503/504). */
-  endpointBlockedUntil: number | null;
-}
+import { claimDeliveries, renewLeases } from './claims.js';
+import { OUTCOME, placeholders, relaxedCommit, STATUS } from './sql.js';
+import type { AttemptOutcome, ClaimedDelivery, ClaimOptions, DispatchStore } from './dispatch-store.js';
+import {
+  ATTEMPT_OUTCOME, DELIVERY_STATUS, type Attempt, type Delivery, type DeliveryFilter, type Page, type PageQuery, type Webhook,
+} from './types.js';
 
 export interface QueueStats {
   due: number;
@@ -86,27 +45,12 @@ export interface MinuteBucket {
   failure: number;
 }
 
+/** Deliveries as the API and the operators see them; the dispatcher's side is DispatchStore. */
 export interface DeliveryStore {
   listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>>;
   getDelivery(tenantId: string, id: string): Promise<Delivery | null>;
   listAttempts(deliveryId: string): Promise<Attempt[]>;
 
-  claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records attempts and moves their deliveries on, in one transaction. */
-  completeAttempts(outcomes: AttemptOutcome[]): Promise<void>;
-  /** How many slow-downs in a row an endpoint has had (for its back-off). */
-  endpointSlowdowns(endpointKey: string): Promise<number>;
-  /**
-   * Heartbeat: extends the leases of this owner's claims and its ownership of the endpoints it
-   * still has work for; gives up ownership of the others.
-   */
-  renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void>;
-  /** Gives claims back (shutdown): they become due again at once. */
-  releaseClaims(owner: string, deliveryIds: string[], now: number): Promise<number>;
-  /** Claims whose lease ran out (their worker died) become due again, or failed when out of attempts. */
-  releaseExpiredLeases(now: number, maxAttempts: number): Promise<number>;
-  /** Webhooks failing without a success since before `failingSince`, still active. */
-  webhooksFailingSince(webhookIds: string[], failingSince: number): Promise<Webhook[]>;
   /** A terminal delivery goes again with a fresh schedule; null when not found or still in progress. */
   resendDelivery(tenantId: string, id: string, now: number): Promise<Delivery | null>;
   /** Every failed delivery of a webhook created in [since, until) goes again. */
@@ -114,15 +58,14 @@ export interface DeliveryStore {
   /** Pending deliveries of a disabled webhook become failed (visible, resendable). */
   failPendingDeliveries(webhookId: string, reason: string, now: number): Promise<number>;
   queueStats(now: number): Promise<QueueStats>;
-  /** When the next scheduled (not yet due) delivery comes due; null when none is. */
-  nextDueAt(now: number): Promise<number | null>;
   /** Attempts of one webhook since a time: outcome counts, latency percentiles, last error. */
   webhookStats(webhookId: string, since: number): Promise<WebhookStats>;
   /** Attempts per minute by outcome, for a tenant or one of its webhooks. */
   attemptsPerMinute(tenantId: string, since: number, webhookId?: string): Promise<MinuteBucket[]>;
 }
 
-export class SqlDeliveryStore implements DeliveryStore {
+/** Both sides over SQL; setWebhookActive lives with the webhooks (sql-store.ts). */
+export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'setWebhookActive'> {
   /** PostgreSQL: the NOTIFY channel that wakes dispatchers in other processes. */
   protected wakeChannel: string | null = null;
 
@@ -188,11 +131,11 @@ export class SqlDeliveryStore implements DeliveryStore {
           continue;
         }
         const end = o.startedAt + o.durationMs;
-        const status = o.result === 'retry' ? 'pending' : 'failed';
+        const status = o.result === 'retry' ? DELIVERY_STATUS.pending : DELIVERY_STATUS.failed;
         const lastError = o.errorClass ? `${o.errorClass}: ${o.errorMessage ?? ''}`.slice(0, 500) : `HTTP ${o.statusCode}`;
         await t.execute(
           `UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_owner = NULL,
-             lease_until = NULL, updated_at = ?, completed_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'`,
+             lease_until = NULL, updated_at = ?, completed_at = ? WHERE id = ? AND lease_owner = ? AND status = ${STATUS.sending}`,
           [status, o.result === 'retry' ? o.nextAttemptAt : null, o.statusCode, lastError, end,
             o.result === 'retry' ? null : end, o.deliveryId, o.owner],
         );
@@ -202,9 +145,9 @@ export class SqlDeliveryStore implements DeliveryStore {
         for (let i = 0; i < list.length; i += 500) {
           const chunk = list.slice(i, i + 500);
           await t.execute(
-            `UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
+            `UPDATE deliveries SET status = ${STATUS.succeeded}, next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
                lease_owner = NULL, lease_until = NULL, updated_at = ?, completed_at = ?
-             WHERE lease_owner = ? AND status = 'sending' AND id IN (${placeholders(chunk.length)})`,
+             WHERE lease_owner = ? AND status = ${STATUS.sending} AND id IN (${placeholders(chunk.length)})`,
             [code, doneAt, doneAt, chunk[0].owner, ...chunk.map((o) => o.deliveryId)],
           );
         }
@@ -216,7 +159,7 @@ export class SqlDeliveryStore implements DeliveryStore {
              response_headers, response_body, response_truncated, error_class, error_message, next_attempt_at)
            VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
           chunk.flatMap((o) => [`att_${o.deliveryId.slice(4)}_${o.attempt}_${o.startedAt.toString(36)}`, o.deliveryId, o.webhookId, o.attempt,
-            o.startedAt, o.durationMs, o.url, o.result === 'success' ? 'success' : 'failure', o.statusCode,
+            o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
             o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
             o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null]),
         );
@@ -257,8 +200,8 @@ export class SqlDeliveryStore implements DeliveryStore {
   async releaseClaims(owner: string, deliveryIds: string[], now: number): Promise<number> {
     if (deliveryIds.length === 0) return 0;
     const n = await this.db.execute(
-      `UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?
-       WHERE lease_owner = ? AND status = 'sending' AND id IN (${placeholders(deliveryIds.length)})`,
+      `UPDATE deliveries SET status = ${STATUS.pending}, lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?
+       WHERE lease_owner = ? AND status = ${STATUS.sending} AND id IN (${placeholders(deliveryIds.length)})`,
       [now, now, owner, ...deliveryIds],
     );
     if (n > 0) await this.notifyWake();
@@ -267,12 +210,12 @@ export class SqlDeliveryStore implements DeliveryStore {
 
   async releaseExpiredLeases(now: number, maxAttempts: number): Promise<number> {
     return this.db.execute(
-      `UPDATE deliveries SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
+      `UPDATE deliveries SET status = CASE WHEN attempts >= ? THEN ${STATUS.failed} ELSE ${STATUS.pending} END,
          completed_at = CASE WHEN attempts >= ? THEN CAST(? AS BIGINT) ELSE NULL END,
          last_error = 'lease expired: the worker stopped during the attempt',
          next_attempt_at = CASE WHEN attempts >= ? THEN NULL ELSE CAST(? AS BIGINT) END,
          lease_owner = NULL, lease_until = NULL, updated_at = ?
-       WHERE status = 'sending' AND lease_until < ?`,
+       WHERE status = ${STATUS.sending} AND lease_until < ?`,
       [maxAttempts, maxAttempts, now, maxAttempts, now, now, now],
     );
   }
@@ -289,8 +232,8 @@ export class SqlDeliveryStore implements DeliveryStore {
 
   async resendDelivery(tenantId: string, id: string, now: number): Promise<Delivery | null> {
     const changed = await this.db.execute(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
-       WHERE tenant_id = ? AND id = ? AND status IN ('failed', 'succeeded', 'cancelled')`,
+      `UPDATE deliveries SET status = ${STATUS.pending}, attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
+       WHERE tenant_id = ? AND id = ? AND status IN (${STATUS.failed}, ${STATUS.succeeded}, ${STATUS.cancelled})`,
       [now, now, tenantId, id],
     );
     if (changed === 0) return null;
@@ -300,8 +243,8 @@ export class SqlDeliveryStore implements DeliveryStore {
 
   async recoverDeliveries(tenantId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
     const n = await this.db.execute(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
-       WHERE tenant_id = ? AND webhook_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ?`,
+      `UPDATE deliveries SET status = ${STATUS.pending}, attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
+       WHERE tenant_id = ? AND webhook_id = ? AND status = ${STATUS.failed} AND created_at >= ? AND created_at < ?`,
       [now, now, tenantId, webhookId, since, until],
     );
     if (n > 0) await this.notifyWake();
@@ -310,8 +253,8 @@ export class SqlDeliveryStore implements DeliveryStore {
 
   async failPendingDeliveries(webhookId: string, reason: string, now: number): Promise<number> {
     return this.db.execute(
-      `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = ?, updated_at = ?
-       WHERE webhook_id = ? AND status = 'pending'`,
+      `UPDATE deliveries SET status = ${STATUS.failed}, last_error = ?, next_attempt_at = NULL, completed_at = ?, updated_at = ?
+       WHERE webhook_id = ? AND status = ${STATUS.pending}`,
       [reason, now, now, webhookId],
     );
   }
@@ -321,10 +264,10 @@ export class SqlDeliveryStore implements DeliveryStore {
       `SELECT SUM(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END) AS due,
               SUM(CASE WHEN next_attempt_at > ? THEN 1 ELSE 0 END) AS scheduled,
               MIN(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END) AS oldest
-       FROM deliveries WHERE status = 'pending'`,
+       FROM deliveries WHERE status = ${STATUS.pending}`,
       [now, now, now],
     );
-    const sending = await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'sending'`);
+    const sending = await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE status = ${STATUS.sending}`);
     const r = rows[0];
     return {
       due: Number(r?.due ?? 0), scheduled: Number(r?.scheduled ?? 0), sending: Number(sending[0]?.n ?? 0),
@@ -334,14 +277,14 @@ export class SqlDeliveryStore implements DeliveryStore {
 
   async nextDueAt(now: number): Promise<number | null> {
     const rows = await this.db.query<{ t: number | null }>(
-      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND next_attempt_at > ?`, [now],
+      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = ${STATUS.pending} AND next_attempt_at > ?`, [now],
     );
     return rows[0]?.t === null || rows[0]?.t === undefined ? null : Number(rows[0].t);
   }
 
   async webhookStats(webhookId: string, since: number): Promise<WebhookStats> {
     const counts = await this.db.query<{ n: number; ok: number }>(
-      `SELECT COUNT(*) AS n, SUM(CASE WHEN outcome = 'success' THEN 1 ELSE 0 END) AS ok
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN outcome = ${OUTCOME.success} THEN 1 ELSE 0 END) AS ok
        FROM attempts WHERE webhook_id = ? AND started_at >= ?`, [webhookId, since],
     );
     const n = Number(counts[0]?.n ?? 0);
@@ -357,7 +300,7 @@ export class SqlDeliveryStore implements DeliveryStore {
     };
     const last = await this.db.query<{ started_at: number; status_code: number | null; error_class: string | null; error_message: string | null }>(
       `SELECT started_at, status_code, error_class, error_message FROM attempts
-       WHERE webhook_id = ? AND outcome = 'failure' ORDER BY seq DESC LIMIT 1`, [webhookId],
+       WHERE webhook_id = ? AND outcome = ${OUTCOME.failure} ORDER BY seq DESC LIMIT 1`, [webhookId],
     );
     const l = last[0];
     return {
@@ -371,8 +314,8 @@ export class SqlDeliveryStore implements DeliveryStore {
     let extra = '';
     if (webhookId) { extra = ' AND a.webhook_id = ?'; params.push(webhookId); }
     const rows = await this.db.query<{ m: number; ok: number; ko: number }>(
-      `SELECT a.started_at / 60000 AS m, SUM(CASE WHEN a.outcome = 'success' THEN 1 ELSE 0 END) AS ok,
-              SUM(CASE WHEN a.outcome = 'success' THEN 0 ELSE 1 END) AS ko
+      `SELECT a.started_at / 60000 AS m, SUM(CASE WHEN a.outcome = ${OUTCOME.success} THEN 1 ELSE 0 END) AS ok,
+              SUM(CASE WHEN a.outcome = ${OUTCOME.success} THEN 0 ELSE 1 END) AS ko
        FROM attempts a JOIN webhooks w ON w.id = a.webhook_id
        WHERE w.tenant_id = ? AND a.started_at >= ?${extra} GROUP BY a.started_at / 60000 ORDER BY 1`, params,
     );

@@ -14,6 +14,7 @@
  */
 import type { Db, SqlValue } from './db.js';
 import { decodeCursor, encodeCursor } from './rows.js';
+import { sqlStates } from './sql.js';
 import type { Page } from './types.js';
 
 /** One step of a bin's scripted answers; `times` absent means "from here on, always". */
@@ -42,7 +43,9 @@ export interface Bin {
   request_count?: number;
 }
 
-export type BodyEncoding = 'utf8' | 'base64';
+/** How a captured body is kept: as text when it is valid UTF-8, else as base64. */
+export const BODY_ENCODING = { utf8: 'utf8', base64: 'base64' } as const;
+export type BodyEncoding = (typeof BODY_ENCODING)[keyof typeof BODY_ENCODING];
 
 export interface NewCapture {
   id: string;
@@ -118,6 +121,8 @@ export interface InspectorStore {
    */
   purgeExpired(now?: number, opts?: { bins?: number; batch?: number }): Promise<{ bins: number; captures: number }>;
 }
+
+const ENCODING = sqlStates(BODY_ENCODING);
 
 type Row = Record<string, unknown>;
 
@@ -296,7 +301,7 @@ export class SqlInspectorStore implements InspectorStore {
     if (filter.until !== undefined) { where.push('received_at <= ?'); params.push(filter.until); }
     if (filter.q) {
       const p = likePattern(filter.q);
-      where.push(`(LOWER(headers) LIKE ? ESCAPE '\\' OR (body_encoding = 'utf8' AND LOWER(body) LIKE ? ESCAPE '\\')
+      where.push(`(LOWER(headers) LIKE ? ESCAPE '\\' OR (body_encoding = ${ENCODING.utf8} AND LOWER(body) LIKE ? ESCAPE '\\')
         OR LOWER(path) LIKE ? ESCAPE '\\' OR LOWER(query) LIKE ? ESCAPE '\\')`);
       params.push(p, p, p, p);
     }

@@ -10,6 +10,7 @@ import { prefixedId, uuid } from '../domain/ids.js';
 import type { EventRecord } from '../domain/events.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { toEvent, toWebhook } from './rows.js';
+import { STATUS } from './sql.js';
 import { ConflictError, DuplicateError } from './store.js';
 import type { AppendResult, NewEvent, Webhook } from './types.js';
 
@@ -84,7 +85,7 @@ async function enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: number): P
     await t.execute(
       `INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, subject, order_key, endpoint_key,
          status, payload_id, attempts, next_attempt_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`,
       [prefixedId('msg'), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
         hook.ordering === 'per_application' && ev.subject ? ev.subject : null, endpointKey(hook.endpoint),
         payloadId, now, now, now],

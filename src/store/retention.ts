@@ -6,6 +6,7 @@
  * also their age order, so each batch finds its rows at the start of the primary key.
  */
 import type { Db } from './db.js';
+import { STATUS } from './sql.js';
 
 export interface PurgeResult {
   attempts: number;
@@ -19,7 +20,7 @@ export async function purgeOlderThan(db: Db, cutoff: number, batch = 1000, pause
   const steps: [keyof PurgeResult, string][] = [
     ['attempts', 'DELETE FROM attempts WHERE seq IN (SELECT seq FROM attempts WHERE started_at < ? ORDER BY seq LIMIT ?)'],
     ['deliveries', `DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE created_at < ?
-       AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY seq LIMIT ?)`],
+       AND status IN (${STATUS.succeeded}, ${STATUS.failed}, ${STATUS.cancelled}) ORDER BY seq LIMIT ?)`],
     ['payloads', `DELETE FROM payloads WHERE id IN (SELECT p.id FROM payloads p WHERE p.created_at < ?
        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.payload_id = p.id) LIMIT ?)`],
     ['events', 'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE recorded_at < ? ORDER BY seq LIMIT ?)'],

@@ -11,6 +11,7 @@ import { migrate, type Migration } from './migrations/index.js';
 import { purgeOlderThan, type PurgeResult } from './retention.js';
 import { SqlDeliveryStore } from './delivery-store.js';
 import { appendInTx } from './outbox.js';
+import { STATUS } from './sql.js';
 export { endpointKey } from './outbox.js';
 import { SqlInspectorStore } from './inspector-store.js';
 import { SqlIngestTokenStore } from './ingest-token-store.js';
@@ -328,8 +329,8 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     );
     if (!active) {
       await t.execute(
-        `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = ?, updated_at = ?
-         WHERE webhook_id = ? AND status = 'pending'`,
+        `UPDATE deliveries SET status = ${STATUS.failed}, last_error = ?, next_attempt_at = NULL, completed_at = ?, updated_at = ?
+         WHERE webhook_id = ? AND status = ${STATUS.pending}`,
         [`webhook disabled: ${reason}`.slice(0, 500), now, now, w.id],
       );
     }
@@ -364,8 +365,8 @@ export class SqlStore extends SqlDeliveryStore implements Store {
       );
       if (changed === 0) return false;
       await t.execute(
-        `UPDATE deliveries SET status = 'cancelled', last_error = 'webhook deleted', updated_at = ?, completed_at = ?
-         WHERE webhook_id = ? AND status = 'pending'`,
+        `UPDATE deliveries SET status = ${STATUS.cancelled}, last_error = 'webhook deleted', updated_at = ?, completed_at = ?
+         WHERE webhook_id = ? AND status = ${STATUS.pending}`,
         [now, now, id],
       );
       return true;

@@ -1,7 +1,7 @@
 /**
  * The store port: intention-named, batch-shaped operations. Two implementations share one SQL
  * body (sql-store.ts) over the database port: SQLite (embedded default) and PostgreSQL.
- * One contract suite (store.contract.ts) runs against both.
+ * One contract suite (test/store-contract/) runs against both.
  */
 import type { EventRecord } from '../domain/events.js';
 import type {
@@ -9,6 +9,7 @@ import type {
   Service, Tenant, Webhook, WebhookInput,
 } from './types.js';
 import type { DeliveryStore } from './delivery-store.js';
+import type { DispatchStore } from './dispatch-store.js';
 import type { InspectorStore } from './inspector-store.js';
 import type { IngestTokenStore } from './ingest-token-store.js';
 
@@ -22,7 +23,7 @@ export class DuplicateError extends Error {
   }
 }
 
-export interface Store extends DeliveryStore {
+export interface Store extends DeliveryStore, DispatchStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Request-inspector bins and captures. */
   readonly inspector: InspectorStore;
@@ -77,8 +78,7 @@ export interface Store extends DeliveryStore {
   updateWebhook(tenantId: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook | null>;
   getWebhook(tenantId: string, id: string): Promise<Webhook | null>;
   listWebhooks(tenantId: string, page: PageQuery): Promise<Page<Webhook>>;
-  /** Enables or disables a webhook, recording webhook.enabled / webhook.disabled. */
-  setWebhookActive(tenantId: string, id: string, active: boolean, reason: string): Promise<Webhook | null>;
+  // setWebhookActive: in DispatchStore (the dispatcher disables webhooks that keep failing).
   /** Soft delete: the webhook stops matching, its pending deliveries are cancelled. */
   deleteWebhook(tenantId: string, id: string): Promise<boolean>;
   rotateWebhookSecret(tenantId: string, id: string, secret: string, previousValidUntil: number): Promise<Webhook | null>;

@@ -7,6 +7,7 @@
  * state is not copied. The destination is meant to be empty, or the target of an earlier run.
  */
 import type { Db, SqlValue } from './db.js';
+import { DELIVERY_STATUS } from './types.js';
 
 /** Tables in dependency order, with their sort key. */
 const TABLES: { name: string; key: string; numericKey: boolean }[] = [
@@ -62,8 +63,8 @@ export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport)
 }
 
 function prepare(table: string, row: Record<string, unknown>): Record<string, unknown> {
-  if (table === 'deliveries' && row.status === 'sending') {
-    return { ...row, status: 'pending', lease_owner: null, lease_until: null, next_attempt_at: Date.now() };
+  if (table === 'deliveries' && row.status === DELIVERY_STATUS.sending) {
+    return { ...row, status: DELIVERY_STATUS.pending, lease_owner: null, lease_until: null, next_attempt_at: Date.now() };
   }
   return row;
 }

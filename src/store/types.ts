@@ -98,8 +98,15 @@ export interface Webhook {
 export type WebhookInput = Omit<Webhook, 'id' | 'tenant_id' | 'created_at' | 'updated_at' | 'previous_secret' |
   'previous_secret_expires_at' | 'disabled_reason' | 'disabled_at' | 'failing_since'>;
 
-export const DELIVERY_STATUSES = ['pending', 'sending', 'succeeded', 'failed', 'cancelled'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/**
+ * A delivery's states, named once: TypeScript compares against these, and the SQL takes its
+ * literals from them (sql.ts). What each state means: delivery-store.ts.
+ */
+export const DELIVERY_STATUS = {
+  pending: 'pending', sending: 'sending', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled',
+} as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUS)[keyof typeof DELIVERY_STATUS];
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = Object.values(DELIVERY_STATUS);
 
 export interface Delivery {
   seq: number;
@@ -123,6 +130,9 @@ export interface Delivery {
   completed_at: number | null;
 }
 
+/** How an attempt ended, as recorded: a 2xx, or anything else (a retry or the last try alike). */
+export const ATTEMPT_OUTCOME = { success: 'success', failure: 'failure' } as const;
+
 export interface Attempt {
   id: string;
   delivery_id: string;
@@ -131,7 +141,7 @@ export interface Attempt {
   started_at: number;
   duration_ms: number;
   url: string;
-  outcome: 'success' | 'failure';
+  outcome: (typeof ATTEMPT_OUTCOME)[keyof typeof ATTEMPT_OUTCOME];
   status_code: number | null;
   response_headers: Record<string, string | string[]> | null;
   response_body: string | null;

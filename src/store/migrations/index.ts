@@ -1,6 +1,11 @@
 /**
  * Migration runner shared by both dialects: numbered steps, each applied in its own
  * transaction together with the row that records it.
+ *
+ * A step once released is frozen history: it is never edited, since installations have run
+ * it. That is why the steps write state names as plain literals (the partial indexes'
+ * `WHERE status = 'pending'`) instead of taking them from DELIVERY_STATUS as the live SQL does
+ * (sql.ts); sql.test.ts checks that the states they name are still states.
  */
 import type { Db } from '../db.js';
 

@@ -5,11 +5,11 @@
  * or schema) and cleans it up, so cases are independent and may run in any order.
  */
 import { describe } from 'node:test';
-import type { Store } from './store.js';
-import { entityCases } from './store.contract-entities.js';
-import { eventCases } from './store.contract-events.js';
-import { deliveryCases } from './store.contract-delivery.js';
-import type { StoreCase } from './store.contract-fixtures.js';
+import type { Store } from '../../src/store/index.js';
+import { entityCases } from './entities.js';
+import { eventCases } from './events.js';
+import { deliveryCases } from './delivery.js';
+import type { StoreCase } from './fixtures.js';
 
 export type OpenStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
 

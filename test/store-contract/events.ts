@@ -1,14 +1,13 @@
 /** Store contract, part two: the event log, webhooks and the transactional outbox. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { uuid } from '../domain/ids.js';
-import { renderPayload } from '../domain/payload.js';
-import { ConflictError, DuplicateError, type Store } from './store.js';
-import type { NewEvent } from './types.js';
+import { uuid } from '../../src/domain/ids.js';
+import { renderPayload } from '../../src/domain/payload.js';
+import { ConflictError, DuplicateError, type NewEvent, type Store } from '../../src/store/index.js';
 import {
   T0, allEvents, createdEvent, deliveriesOf, messageEvent, newApp, service, snapshotEvent, tenant, transitionEvent, webhook,
   type StoreCase,
-} from './store.contract-fixtures.js';
+} from './fixtures.js';
 
 export function eventCases(withStore: StoreCase): void {
   describe('events', () => {

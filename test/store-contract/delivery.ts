@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { Store } from './store.js';
-import type { AttemptOutcome, ClaimedDelivery } from './delivery-store.js';
-import { createdEvent, newApp, service, tenant, transitionEvent, webhook, type StoreCase } from './store.contract-fixtures.js';
+import type { AttemptOutcome, ClaimedDelivery, Store } from '../../src/store/index.js';
+import { createdEvent, newApp, service, tenant, transitionEvent, webhook, type StoreCase } from './fixtures.js';
 
 const LEASE = 60_000;
 

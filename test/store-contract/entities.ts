@@ -1,14 +1,14 @@
 /** Store contract, part one: tenants, API keys, services and applications. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeApplication } from '../domain/application.js';
-import { EVENT_TYPES } from '../domain/events.js';
-import { uuid } from '../domain/ids.js';
-import { ConflictError, DuplicateError, type Store } from './store.js';
+import { normalizeApplication } from '../../src/domain/application.js';
+import { EVENT_TYPES } from '../../src/domain/events.js';
+import { uuid } from '../../src/domain/ids.js';
+import { ConflictError, DuplicateError, type Store } from '../../src/store/index.js';
 import {
   T0, allEvents, createdEvent, newApp, service, serviceEvent, snapshotEvent, messageEvent, tenant, transitionEvent, webhook,
   deliveriesOf, type StoreCase,
-} from './store.contract-fixtures.js';
+} from './fixtures.js';
 
 export function entityCases(withStore: StoreCase): void {
   describe('tenants', () => {

@@ -3,11 +3,10 @@
  * event times chosen (from T0), never read from the clock.
  */
 import assert from 'node:assert/strict';
-import { applyTransition, createApplication, type ApplicationDoc } from '../domain/application.js';
-import { EVENT_TYPES } from '../domain/events.js';
-import { uuid } from '../domain/ids.js';
-import type { Store } from './store.js';
-import type { NewEvent, Service, WebhookInput } from './types.js';
+import { applyTransition, createApplication, type ApplicationDoc } from '../../src/domain/application.js';
+import { EVENT_TYPES } from '../../src/domain/events.js';
+import { uuid } from '../../src/domain/ids.js';
+import type { NewEvent, Service, Store, WebhookInput } from '../../src/store/index.js';
 
 /** 2025-11-20T10:00:00Z: a fixed origin so event times are chosen, not read from the clock. */
 export const T0 = Date.UTC(2025, 10, 20, 10, 0, 0);

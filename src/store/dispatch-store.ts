@@ -1,0 +1,74 @@
+/**
+ * The dispatcher's port: the nine store operations src/delivery/dispatcher.ts uses, and what
+ * they exchange (the options of a claim, a claimed delivery with its webhook, the outcome of an
+ * attempt). Store extends it; a dispatcher needs nothing else of the store's 50-odd members.
+ */
+import type { Delivery, Webhook } from './types.js';
+
+export interface ClaimOptions {
+  owner: string;
+  limit: number;
+  now: number;
+  leaseMs: number;
+  /** Endpoints this dispatcher has enough of queued already. */
+  skipEndpoints?: string[];
+  /** Most deliveries to take for one endpoint in this claim. */
+  perEndpoint?: number;
+  /**
+   * Most endpoints to take over in this claim besides those this owner serves already, so
+   * that dispatchers woken together share the endpoints instead of the first taking them all.
+   */
+  newEndpoints?: number;
+}
+
+export interface ClaimedDelivery {
+  delivery: Delivery;
+  webhook: Webhook;
+  /** Send no earlier than this (a rate-limit slot); usually `now`. */
+  notBefore: number;
+}
+
+export interface AttemptOutcome {
+  deliveryId: string;
+  owner: string;
+  webhookId: string;
+  endpointKey: string;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  url: string;
+  /** success: 2xx; retry: failed, will try again at nextAttemptAt; failed: terminal. */
+  result: 'success' | 'retry' | 'failed';
+  nextAttemptAt: number | null;
+  statusCode: number | null;
+  responseHeaders: Record<string, string | string[]> | null;
+  responseBody: string | null;
+  truncated: boolean;
+  errorClass: string | null;
+  errorMessage: string | null;
+  /** Slow the whole endpoint down until then (429/502/503/504). */
+  endpointBlockedUntil: number | null;
+}
+
+export interface DispatchStore {
+  claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Records attempts and moves their deliveries on, in one transaction. */
+  completeAttempts(outcomes: AttemptOutcome[]): Promise<void>;
+  /** How many slow-downs in a row an endpoint has had (for its back-off). */
+  endpointSlowdowns(endpointKey: string): Promise<number>;
+  /**
+   * Heartbeat: extends the leases of this owner's claims and its ownership of the endpoints it
+   * still has work for; gives up ownership of the others.
+   */
+  renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void>;
+  /** Gives claims back (shutdown): they become due again at once. */
+  releaseClaims(owner: string, deliveryIds: string[], now: number): Promise<number>;
+  /** Claims whose lease ran out (their worker died) become due again, or failed when out of attempts. */
+  releaseExpiredLeases(now: number, maxAttempts: number): Promise<number>;
+  /** When the next scheduled (not yet due) delivery comes due; null when none is. */
+  nextDueAt(now: number): Promise<number | null>;
+  /** Webhooks failing without a success since before `failingSince`, still active. */
+  webhooksFailingSince(webhookIds: string[], failingSince: number): Promise<Webhook[]>;
+  /** Enables or disables a webhook, recording webhook.enabled / webhook.disabled. */
+  setWebhookActive(tenantId: string, id: string, active: boolean, reason: string): Promise<Webhook | null>;
+}
