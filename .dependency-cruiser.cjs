@@ -11,7 +11,7 @@
 const layer = (name, path) => ({ name, path });
 const LAYERS = [
   layer('domain', '^src/domain/'),
-  layer('base', '^src/(config|logger)\\.ts$'),
+  layer('base', '^src/(config|logger|version)\\.ts$'),
   layer('store', '^src/store/'),
   layer('outbound', '^src/outbound/'),
   layer('delivery', '^src/delivery/'),

@@ -45,28 +45,38 @@ const files = sources.flatMap((d) => walk(join('dist', d), '.test.js'))
   .filter((f) => !exclude.some((s) => f.includes(s)))
   .sort();
 const guard = unit ? ['--import', pathToFileURL(join('scripts', 'unit-guard.js')).href] : [];
-// A test that hangs fails after 3 minutes instead of holding CI until its own time limit.
-const child = spawn(process.execPath, ['--test', ...guard, '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+// Suites that restart the machine's PostgreSQL run alone, after the others: a PostgreSQL test
+// running beside the restart fails with "the database system is shutting down" (seen in CI).
+const ALONE = ['scale-postgres'];
+const alone = files.filter((f) => ALONE.some((s) => f.includes(s)));
+const runs = [files.filter((f) => !alone.includes(f)), alone].filter((r) => r.length > 0);
+
 // The runner's own totals (ℹ pass N …) are read as they stream by: failure details printed
 // after them can be long, so the last few KB of output may no longer hold them.
-const totals = {};
-let partial = '';
-child.stdout.setEncoding('utf8');
-child.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  const lines = (partial + chunk).split('\n');
-  partial = lines.pop();
-  for (const line of lines) {
-    const m = /^ℹ (pass|fail|cancelled|skipped) (\d+)$/.exec(line.trim());
-    if (m) totals[m[1]] = Number(m[2]);
-  }
-});
-child.on('close', (code) => {
-  const passed = totals.pass ?? 0;
-  const failed = (totals.fail ?? 0) + (totals.cancelled ?? 0);
-  const skipped = totals.skipped ?? 0;
-  process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-  process.exit(code ?? 1);
-});
+const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };
+
+/** One `node --test` over `list`; resolves with its exit code. */
+function run(list) {
+  // A test that hangs fails after 3 minutes instead of holding CI until its own time limit.
+  const child = spawn(process.execPath, ['--test', ...guard, '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...list], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let partial = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      const m = /^ℹ (pass|fail|cancelled|skipped) (\d+)$/.exec(line.trim());
+      if (m) totals[m[1]] += Number(m[2]);
+    }
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+}
+
+let code = 0;
+for (const list of runs) code = (await run(list)) || code;
+const failed = totals.fail + totals.cancelled;
+process.stdout.write(`\n${totals.pass} passed, ${failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
+process.exit(code);

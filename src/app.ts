@@ -6,8 +6,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { authPlugin } from './http-common/auth.js';
+import { authPlugin, hasAdminToken } from './http-common/auth.js';
+import { ApiError } from './http-common/errors.js';
 import { createBaseApp } from './http-common/base.js';
+import { registerRateLimits } from './http-common/quotas.js';
+import { problems, text } from './http-common/openapi.js';
 import { dashboardPlugin } from './http/dashboard.js';
 import { applicationRoutes } from './http/routes/applications.js';
 import { deliveryRoutes } from './http/routes/deliveries.js';
@@ -30,18 +33,35 @@ export interface AppOptions {
 
 export async function buildApp(runtime: Runtime, opts: AppOptions): Promise<FastifyInstance> {
   const app = await createBaseApp(runtime, { logger: opts.logger ?? runtime.log });
+  await registerRateLimits(app);
 
   await app.register(healthRoutes);
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
-    const { registry } = runtime.metrics;
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  // With MESSO_METRICS_PORT, /metrics has a listener of its own (src/server.ts) and none here;
+  // otherwise it needs the admin token: queue depths and webhook ids are not for everyone.
+  if (runtime.config.metricsPort === null) {
+    app.get('/metrics', {
+      schema: {
+        tags: ['operations'], operationId: 'metrics', summary: 'Prometheus metrics (admin token)', security: [{ bearer: [] }],
+        response: { ...text('text/plain', 'Prometheus text exposition format'), ...problems(401) },
+      },
+    }, async (request, reply) => {
+      if (!hasAdminToken(request, opts.adminTokenHash)) throw new ApiError('unauthorized', 'send Authorization: Bearer <admin token>, or serve metrics on a port of their own (MESSO_METRICS_PORT)');
+      const { registry } = runtime.metrics;
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
+  }
   // Outside /api: an OpenCity core sends no auth header, the token is in the URL.
   await app.register(opencityIngestRoutes);
   await app.register(async (api) => {
     // The API speaks JSON only: without this, Fastify's built-in text/plain parser turns a
     // text body into a 400 "must be object" instead of the 415 a client needs to see.
     api.removeContentTypeParser('text/plain');
+    // The router ignores a trailing slash, so `/api/events/` (an empty id) would answer the list:
+    // no documented path ends with one, and an empty id names nothing.
+    api.addHook('onRequest', async (request) => {
+      const path = request.url.split('?')[0];
+      if (path.length > 1 && path.endsWith('/')) throw new ApiError('not_found', `no such resource: ${path} ends with "/" (an empty id?)`);
+    });
     await api.register(authPlugin, { adminTokenHash: opts.adminTokenHash });
     await api.register(tenantRoutes);
     await api.register(serviceRoutes);

@@ -73,6 +73,22 @@ describe('loadConfig', () => {
       assert.match(problemsOf({ MESSO_HOST: host })[0] ?? '', /^MESSO_HOST=.*: must be an IP address or a host name/, host);
     }
   });
+
+  it('validates MESSO_ENCRYPTION_KEY without showing it, and finds the data directory', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    assert.equal(loadConfig({ MESSO_ENCRYPTION_KEY: `new:${key},old:${key.replace('B', 'C')}` }).encryptionKey, `new:${key},old:${key.replace('B', 'C')}`);
+    assert.equal(loadConfig({}).encryptionKey, null);
+    for (const bad of ['short', `a:${Buffer.alloc(16).toString('base64')}`, `a:${key},a:${key}`]) {
+      const [problem] = problemsOf({ MESSO_ENCRYPTION_KEY: bad });
+      assert.match(problem ?? '', /^MESSO_ENCRYPTION_KEY: key \d: .*\(the value is not shown\)$/, bad);
+      assert.ok(!problem.includes(key) && !problem.includes(bad));
+    }
+    assert.equal(loadConfig({}).dataDir, './data');
+    assert.equal(loadConfig({ MESSO_DATABASE_URL: 'sqlite:/var/lib/messo/messo.db' }).dataDir, '/var/lib/messo');
+    assert.equal(loadConfig({ MESSO_DATABASE_URL: 'sqlite:messo.db' }).dataDir, '.');
+    assert.equal(loadConfig({ MESSO_DATABASE_URL: 'postgres://u@h/db' }).dataDir, './data');
+    assert.equal(loadConfig({ MESSO_DATA_DIR: '/srv/keys' }).dataDir, '/srv/keys');
+  });
 });
 
 describe('parseSize', () => {
@@ -84,5 +100,32 @@ describe('parseSize', () => {
     assert.equal(parseSize('1gb'), 1024 ** 3);
     assert.equal(parseSize('ten'), null);
     assert.equal(parseSize('5 tb'), null);
+  });
+
+  it('keeps the server timeouts within a minute, headers never longer than the request', () => {
+    const d = loadConfig({});
+    assert.equal(d.serverRequestTimeoutMs, 30_000);
+    assert.equal(d.serverHeadersTimeoutMs, 10_000);
+    assert.ok(d.serverHeadersTimeoutMs <= d.serverRequestTimeoutMs);
+    const c = loadConfig({ MESSO_SERVER_REQUEST_TIMEOUT_MS: '5000', MESSO_SERVER_HEADERS_TIMEOUT_MS: '20000' });
+    assert.equal(c.serverHeadersTimeoutMs, 5000, 'clamped to the request timeout');
+    assert.match(problemsOf({ MESSO_SERVER_REQUEST_TIMEOUT_MS: '420000' })[0], /MESSO_SERVER_REQUEST_TIMEOUT_MS=420000: must be a whole number from 100 to 60000/);
+  });
+
+  it('reads the quotas and the metrics port; 0 turns a rate limit off', () => {
+    const d = loadConfig({});
+    assert.equal(d.metricsPort, null);
+    assert.equal(d.maxWebhooksPerTenant, 100);
+    assert.equal(d.maxCapturedBytesPerTenant, 512 * 1024 * 1024);
+    const c = loadConfig({
+      MESSO_API_REQUESTS_PER_MINUTE: '0', MESSO_AUTH_FAILURES_PER_MINUTE: '5', MESSO_ANONYMOUS_BINS_PER_HOUR: '2', MESSO_MAX_WEBHOOKS_PER_TENANT: '7',
+      MESSO_MAX_DELIVERIES_PER_BATCH: '9', MESSO_MAX_BINS_PER_TENANT: '3', MESSO_MAX_CAPTURED_BYTES_PER_TENANT: '1mb', MESSO_METRICS_PORT: '9464',
+      MESSO_MAX_CONNECTIONS: '10', MESSO_MAX_CONNECTIONS_PER_ADDRESS: '2',
+    });
+    assert.deepEqual(
+      [c.apiRequestsPerMinute, c.authFailuresPerMinute, c.anonymousBinsPerHour, c.maxWebhooksPerTenant, c.maxDeliveriesPerBatch, c.maxBinsPerTenant, c.maxCapturedBytesPerTenant, c.metricsPort, c.maxConnections, c.maxConnectionsPerAddress],
+      [0, 5, 2, 7, 9, 3, 1024 * 1024, 9464, 10, 2],
+    );
+    assert.match(problemsOf({ MESSO_MAX_WEBHOOKS_PER_TENANT: '0' })[0], /MESSO_MAX_WEBHOOKS_PER_TENANT/);
   });
 });

@@ -3,14 +3,20 @@
  * bad value gives one clear line; start-up stops with all of them at once.
  */
 import { isIP } from 'node:net';
+import { DEFAULT_CLOUDEVENTS_TYPE_PREFIX } from './domain/cloudevents.js';
 import { DEFAULT_RETRY_SCHEDULE_SEC, parseRetrySchedule } from './domain/retry-policy.js';
 import { parseCidrList } from './domain/cidr.js';
+import { EncryptionError, parseKeyring } from './domain/encryption.js';
 
 export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
   adminToken: string | null;
+  /** MESSO_ENCRYPTION_KEY as given (validated): `kid1:key1,kid2:key2`; null: a key file in dataDir. */
+  encryptionKey: string | null;
+  /** Where a generated encryption key is kept: MESSO_DATA_DIR, else the SQLite file's folder, else ./data. */
+  dataDir: string;
   publicUrl: string;
   /** False when publicUrl was derived from host and port (see withPort). */
   publicUrlSet: boolean;
@@ -20,6 +26,8 @@ export interface Config {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   endpointConcurrency: number;
+  /** Requests in flight to one receiver origin from all tenants together; shared fairly between them. */
+  originConcurrency: number;
   allowedTargets: readonly string[];
   secretOverlapSec: number;
   autoDisableAfterSec: number;
@@ -31,6 +39,31 @@ export interface Config {
   retentionDays: number;
   /** Longest sleep of an idle dispatcher: retries that come due are found at least this often. */
   pollIntervalMs: number;
+  /** Incoming requests: whole request (headers and body) within this, else 408 and closed. */
+  serverRequestTimeoutMs: number;
+  /** Incoming requests: headers within this; never more than serverRequestTimeoutMs. */
+  serverHeadersTimeoutMs: number;
+  serverKeepAliveTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  /** Quotas (see src/http-common/quotas.ts); 0 turns a rate limit off. */
+  apiRequestsPerMinute: number;
+  authFailuresPerMinute: number;
+  anonymousBinsPerHour: number;
+  maxWebhooksPerTenant: number;
+  maxDeliveriesPerBatch: number;
+  /** Deliveries written per transaction at most; a larger fan-out is written in chunks (fanout.ts). */
+  fanoutChunk: number;
+  maxBinsPerTenant: number;
+  maxCapturedBytesPerTenant: number;
+  /** Serve /metrics on this port only (0: on the main port, behind the admin token). */
+  metricsPort: number | null;
+  /** `messo_webhook_failures_total{webhook_id}`: one series per webhook, so off unless asked for. */
+  metricsWebhookLabels: boolean;
+  /** Reverse-DNS prefix of CloudEvents `type` (`it.opencity` → `it.opencity.application.created`). */
+  cloudEventsTypePrefix: string;
+  /** `messo worker`: serve /healthz and /metrics on this port (null: none). */
+  workerPort: number | null;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +95,21 @@ export function defaultPublicUrl(host: string, port: number): string {
 export function withPort(config: Config, port: number): Config {
   return { ...config, port, publicUrl: config.publicUrlSet ? config.publicUrl : defaultPublicUrl(config.host, port) };
 }
+
+/** The folder of a SQLite file (the key sits beside the data it opens), else ./data. */
+export function defaultDataDir(databaseUrl: string): string {
+  if (!databaseUrl.startsWith('sqlite:')) return './data';
+  const path = databaseUrl.slice('sqlite:'.length);
+  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
+}
+
+/**
+ * MESSO_MAX_WEBHOOKS_PER_TENANT at most, whatever it was when a tenant's webhooks were made: no
+ * tenant ever holds more, so ingest skips counting them when even this many stays under
+ * MESSO_MAX_DELIVERIES_PER_BATCH (every single POST, with the defaults).
+ */
+export const WEBHOOKS_PER_TENANT_CEILING = 1_000_000;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
@@ -116,6 +164,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('MESSO_ADMIN_TOKEN: must be at least 16 characters (the value is not shown)');
   }
 
+  const encryptionKey = get('MESSO_ENCRYPTION_KEY') ?? null;
+  if (encryptionKey !== null) {
+    try {
+      parseKeyring(encryptionKey);
+    } catch (err) {
+      // The message names the entry at fault, never the key.
+      if (!(err instanceof EncryptionError)) throw err;
+      problems.push(`MESSO_ENCRYPTION_KEY: ${err.message} (the value is not shown)`);
+    }
+  }
+  const dataDir = get('MESSO_DATA_DIR') ?? defaultDataDir(databaseUrl);
+
   let publicUrl = get('MESSO_PUBLIC_URL') ?? defaultPublicUrl(host, port);
   try {
     const u = new URL(publicUrl);
@@ -148,11 +208,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  // Node checks these timeouts on a timer (every 30 s by default; see src/server.ts): a minute at most.
+  const serverRequestTimeoutMs = int('MESSO_SERVER_REQUEST_TIMEOUT_MS', 30_000, 100, 60_000);
+  const cloudEventsTypePrefix = (get('MESSO_CLOUDEVENTS_TYPE_PREFIX') ?? DEFAULT_CLOUDEVENTS_TYPE_PREFIX).replace(/\.+$/, '');
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(cloudEventsTypePrefix) || cloudEventsTypePrefix.length > 100) {
+    problems.push(`MESSO_CLOUDEVENTS_TYPE_PREFIX=${cloudEventsTypePrefix}: must be a reverse-DNS name such as it.comune.bugliano (letters, digits, - and .)`);
+  }
+  const workerPort = get('MESSO_WORKER_PORT') === undefined ? null : int('MESSO_WORKER_PORT', 0, 0, 65535);
+
   const config: Config = {
     port,
     host,
     databaseUrl,
     adminToken,
+    encryptionKey,
+    dataDir,
     publicUrl,
     publicUrlSet: get('MESSO_PUBLIC_URL') !== undefined,
     logLevel,
@@ -161,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectTimeoutMs: int('MESSO_CONNECT_TIMEOUT_MS', 5000, 1, 120_000),
     requestTimeoutMs: int('MESSO_REQUEST_TIMEOUT_MS', 15_000, 1, 300_000),
     endpointConcurrency: int('MESSO_ENDPOINT_CONCURRENCY', 10, 1, 1000),
+    originConcurrency: int('MESSO_ORIGIN_CONCURRENCY', 20, 1, 10_000),
     allowedTargets,
     secretOverlapSec: int('MESSO_SECRET_OVERLAP_SEC', 24 * 3600, 0, 30 * 24 * 3600),
     autoDisableAfterSec: int('MESSO_AUTO_DISABLE_AFTER_SEC', 5 * 24 * 3600, 1, 365 * 24 * 3600),
@@ -171,6 +242,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inspectorBinTtlSec: int('MESSO_INSPECTOR_BIN_TTL_SEC', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     retentionDays: int('MESSO_RETENTION_DAYS', 30, 1, 3650),
     pollIntervalMs: int('MESSO_POLL_INTERVAL_MS', 1000, 10, 60_000),
+    serverRequestTimeoutMs,
+    // Node lets a larger headers timeout win over the request timeout: never larger.
+    serverHeadersTimeoutMs: Math.min(int('MESSO_SERVER_HEADERS_TIMEOUT_MS', 10_000, 100, 60_000), serverRequestTimeoutMs),
+    serverKeepAliveTimeoutMs: int('MESSO_SERVER_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
+    maxConnections: int('MESSO_MAX_CONNECTIONS', 2000, 1, 1_000_000),
+    maxConnectionsPerAddress: int('MESSO_MAX_CONNECTIONS_PER_ADDRESS', 100, 1, 1_000_000),
+    apiRequestsPerMinute: int('MESSO_API_REQUESTS_PER_MINUTE', 1200, 0, 10_000_000),
+    authFailuresPerMinute: int('MESSO_AUTH_FAILURES_PER_MINUTE', 20, 0, 1_000_000),
+    anonymousBinsPerHour: int('MESSO_ANONYMOUS_BINS_PER_HOUR', 20, 0, 1_000_000),
+    maxWebhooksPerTenant: int('MESSO_MAX_WEBHOOKS_PER_TENANT', 100, 1, WEBHOOKS_PER_TENANT_CEILING),
+    maxDeliveriesPerBatch: int('MESSO_MAX_DELIVERIES_PER_BATCH', 1_000_000, 1, 100_000_000),
+    // The store's DEFAULT_FANOUT_CHUNK (the store cannot be imported here: it imports this file).
+    fanoutChunk: int('MESSO_FANOUT_CHUNK', 1000, 1, 1_000_000),
+    maxBinsPerTenant: int('MESSO_MAX_BINS_PER_TENANT', 100, 1, 1_000_000),
+    maxCapturedBytesPerTenant: size('MESSO_MAX_CAPTURED_BYTES_PER_TENANT', 512 * 1024 * 1024),
+    metricsPort: int('MESSO_METRICS_PORT', 0, 0, 65535) || null,
+    metricsWebhookLabels: bool('MESSO_METRICS_WEBHOOK_LABELS', false),
+    cloudEventsTypePrefix,
+    workerPort,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

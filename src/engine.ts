@@ -1,8 +1,9 @@
 /**
- * What runs next to the API in `messo serve` (and alone in `messo worker`): the dispatcher,
- * unless the configuration turns it off, and retention.
+ * What runs next to the API in `messo serve` (and alone in `messo worker`): the dispatcher and
+ * the fan-out writer beside it, unless the configuration turns them off, and retention.
  */
 import { Dispatcher } from './delivery/dispatcher.js';
+import { FanOutWriter } from './delivery/fan-out.js';
 import type { Runtime } from './runtime.js';
 
 export interface Engine {
@@ -16,13 +17,22 @@ export function startEngine(runtime: Runtime): Engine {
   const dispatcher = config.dispatcher
     ? new Dispatcher({ store, client: runtime.client, config, log: log.child({ component: 'dispatcher' }), metrics: runtime.metrics })
     : null;
+  // The process that sends also writes the fan-outs too large for their event's transaction.
+  const fanOut = dispatcher
+    ? new FanOutWriter({ store, log: log.child({ component: 'fan-out' }), onWritten: () => dispatcher.wake(), pollMs: config.pollIntervalMs })
+    : null;
   let listener: { close(): Promise<void> } | null = null;
   let unsubscribe = (): void => undefined;
-  if (dispatcher) {
-    // Events appended in this process wake it at once; other processes' through the store
+  if (dispatcher && fanOut) {
+    // Events appended in this process wake them at once; other processes' through the store
     // (PostgreSQL NOTIFY); the poll stays as a net.
-    unsubscribe = runtime.work.subscribe(() => dispatcher.wake());
-    listener = store.subscribeWake(() => dispatcher.wake(), (err) => log.warn({ err: err.message }, 'wake-up channel lost; reconnecting'));
+    const wake = () => {
+      fanOut.wake();
+      dispatcher.wake();
+    };
+    unsubscribe = runtime.work.subscribe(wake);
+    listener = store.subscribeWake(wake, (err) => log.warn({ err: err.message }, 'wake-up channel lost; reconnecting'));
+    fanOut.start();
     dispatcher.start();
   }
   // Retention, in small batches, every ten minutes (first a minute after start).
@@ -48,6 +58,7 @@ export function startEngine(runtime: Runtime): Engine {
         clearInterval(every);
         unsubscribe();
         await listener?.close();
+        await fanOut?.stop();
         await dispatcher?.stop();
       })();
       return stopping;

@@ -56,7 +56,7 @@ export function createRuntime(deps: { config: Config; store: Store; log: Logger 
     store: deps.store,
     log: deps.log,
     client,
-    metrics: createDeliveryMetrics(deps.store),
+    metrics: createDeliveryMetrics(deps.store, { webhookLabels: config.metricsWebhookLabels }),
     work: createWorkSignal(),
     close: () => client.close(),
   });

@@ -14,7 +14,8 @@ import { withPort, type Config } from './config.js';
 import { startEngine } from './engine.js';
 import { createLogger } from './logger.js';
 import { createRuntime } from './runtime.js';
-import { openStore, type Store } from './store/index.js';
+import { openStore, resolveKeyring, type Store } from './store/index.js';
+import { listenMetrics, type MetricsListener } from './http-common/metrics-listener.js';
 import { resolveAdminToken, type AdminToken } from './usecases/admin-token.js';
 
 export interface RunningServer {
@@ -59,11 +60,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
 async function startOn(config: Config, opts: StartOptions): Promise<RunningServer> {
   const log = opts.logger === false ? createLogger('silent') : opts.logger ?? createLogger(config.logLevel);
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { keyring: resolveKeyring(config), cloudEventsTypePrefix: config.cloudEventsTypePrefix, fanoutChunk: config.fanoutChunk });
   const runtime = createRuntime({ config, store, log });
   const engine = opts.engine === false ? null : startEngine(runtime);
   let app: FastifyInstance | null = null;
+  let metrics: MetricsListener | null = null;
   const stopAll = async () => {
+    await metrics?.close();
     if (app) await app.close();
     await engine?.stop();
     await runtime.close();
@@ -73,6 +76,7 @@ async function startOn(config: Config, opts: StartOptions): Promise<RunningServe
     const admin = await resolveAdminToken(store, config);
     app = await buildApp(runtime, { adminTokenHash: admin.hash, logger: opts.logger === false ? false : log });
     const url = await app.listen({ port: config.port, host: config.host });
+    if (config.metricsPort !== null) metrics = await listenMetrics(runtime.metrics.registry, config.metricsPort, config.host);
     let stopping: Promise<void> | null = null;
     return {
       app,

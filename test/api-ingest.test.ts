@@ -23,17 +23,37 @@ const snapshot = (application: Record<string, unknown>, at: string, extra: Recor
   event_id: randomUUID(), type: 'application.snapshot', event_created_at: at, app_id: 'core:2.15.0', data: { application }, ...extra,
 });
 
+/** The whole event in the answer, not the small default. */
+const PREFER_FULL = { prefer: 'return=representation' };
+
 describe('event ingest', () => {
+  it('answers a new event with a small 201 ({event_id, seq, type}), the whole event on Prefer: return=representation', async () => {
+    const { client } = await fixture();
+    const event = { event_id: randomUUID(), type: 'meeting.created', subject: 'm-1', data: { room: 'A'.repeat(500) } };
+    const small = await client.post('/api/events', event);
+    assert.equal(small.status, 201, small.text);
+    assert.deepEqual(Object.keys(small.body).sort(), ['event_id', 'seq', 'type']);
+    assert.equal(small.body.event_id, event.event_id);
+    assert.equal(small.body.type, 'meeting.created');
+    assert.ok(small.text.length < 120, `the answer is ${small.text.length} bytes`);
+    const again = await client.post('/api/events', event, PREFER_FULL);
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('preference-applied'), 'return=representation');
+    assert.equal(again.body.seq, small.body.seq);
+    assert.equal(again.body.data.room, event.data.room);
+    assert.deepEqual((await client.post('/api/events', event)).body, small.body, 'a repeat answers small too, with the original');
+  });
+
   it('answers a repeated event with the original (200) and writes nothing', async () => {
     const { client } = await fixture();
     const event = { event_id: randomUUID(), type: 'meeting.created', subject: 'm-1', event_created_at: '2025-11-20T10:40:00+01:00', data: { room: 'A' } };
-    const first = await client.post('/api/events', event);
+    const first = await client.post('/api/events', event, PREFER_FULL);
     assert.equal(first.status, 201, first.text);
     assert.equal(first.body.event_id, event.event_id);
     assert.equal(first.body.event_created_at, '2025-11-20T10:40:00+01:00');
     assert.equal(first.body.app_id, 'external');
     const before = await allEvents(client);
-    const again = await client.post('/api/events', { ...event, data: { room: 'B' } });
+    const again = await client.post('/api/events', { ...event, data: { room: 'B' } }, PREFER_FULL);
     assert.equal(again.status, 200, again.text);
     assert.deepEqual(again.body, first.body, 'the original answers, not the repeat');
     assert.deepEqual(await allEvents(client), before);
@@ -108,7 +128,7 @@ describe('event ingest', () => {
       [snapshot({ ...base, status: 2000, subject: 'Iscrizione (rettifica)' }, '2025-11-20T10:06:00+01:00'), 'application.updated', null, 2000],
     ] as const;
     for (const [event, type, from, to] of steps) {
-      const r = await client.post('/api/events', event);
+      const r = await client.post('/api/events', event, PREFER_FULL);
       assert.equal(r.status, 201, r.text);
       assert.equal(r.body.type, type);
       assert.equal(r.body.subject, id);

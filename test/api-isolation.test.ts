@@ -133,17 +133,31 @@ describe('tenant isolation', () => {
     }
     const tenants = await B.client.get('/api/tenants');
     assert.deepEqual(tenants.body.items.map((t: { id: string }) => t.id), [B.id]);
-    const event = { event_id: ids.event, type: 'meeting.created', data: {} };
-    assertProblem(await B.client.post('/api/events', event), 409, 'event_id');
+    // Ids belong to their tenant (issue 12, item 7): a third tenant sending A's event_id gets its
+    // own new event, learns nothing of A's, and A's stays as it was.
+    const C = await newTenant(server);
+    const before = await stateOfA();
+    const event = { event_id: ids.event, type: 'meeting.created', data: { mine: true } };
+    const sent = await C.client.post('/api/events', event, { prefer: 'return=representation' });
+    assert.equal(sent.status, 201, sent.text);
+    assert.deepEqual([sent.body.tenant_id, sent.body.type, sent.body.data], [C.id, 'meeting.created', { mine: true }]);
+    assert.deepEqual(await stateOfA(), before);
     assert.equal((await B.client.get('/api/events?limit=500')).body.items.some((e: { event_id: string }) => e.event_id === ids.event), false);
   });
 
-  it("refuses another tenant's service in a webhook filter or a new application", async () => {
+  it("treats another tenant's service in a webhook filter as unknown, and refuses it in a new application", async () => {
+    // A filter may name a service not published yet (issue 11): B learns nothing about A's,
+    // which reads exactly as an id nobody has published.
     const hooks = (await B.client.get('/api/webhooks')).body.items.length;
-    assertProblem(await B.client.post('/api/webhooks', { title: 'x', endpoint: 'http://127.0.0.1:9/x', filters: [ids.service] }), 400, 'filters.0');
+    const made = await B.client.post('/api/webhooks', { title: 'x', endpoint: 'http://127.0.0.1:9/x', filters: [ids.service] });
+    assert.equal(made.status, 201, made.text);
+    const never = await B.client.post('/api/webhooks', { title: 'y', endpoint: 'http://127.0.0.1:9/y', filters: ['never-published'] });
+    assert.deepEqual(made.body.unknown_services, [ids.service]);
+    assert.deepEqual(never.body.unknown_services, ['never-published']);
     assertProblem(await B.client.post('/api/applications', { service_id: ids.service }), 400, 'service_id');
-    assert.equal((await B.client.get('/api/webhooks')).body.items.length, hooks);
+    assert.equal((await B.client.get('/api/webhooks')).body.items.length, hooks + 2);
     assert.equal((await B.client.get('/api/applications')).body.items.length, 0);
+    for (const w of [made.body.id, never.body.id]) assert.equal((await B.client.delete(`/api/webhooks/${w}`)).status, 204);
   });
 });
 

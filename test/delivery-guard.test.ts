@@ -1,8 +1,8 @@
 /**
  * The SSRF guard end to end, with loopback forms only: with no allowed targets, literal
  * loopback endpoints are refused at creation, and a hostname that resolves to loopback passes
- * creation but is refused at the address actually connected to, on every attempt — a recorded
- * delivery error, not a crash. Also the auto-disable after a window of failures.
+ * creation but is refused at the address actually connected to: the delivery fails at once
+ * with the reason (no retries), a recorded error, not a crash. Also the auto-disable after a window of failures.
  */
 import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
@@ -66,7 +66,9 @@ describe('SSRF guard, nothing allowed', () => {
       d = (await client.get(`/api/deliveries/${list[0].id}`)).body;
       return true;
     });
-    assert.deepEqual(d.attempt_log.map((a: any) => a.error_class), ['refused_target', 'refused_target']);
+    // Refused is terminal: one attempt, failed at once with the guard's reason, not retried.
+    assert.deepEqual(d.attempt_log.map((a: any) => a.error_class), ['refused_target']);
+    assert.match(d.attempt_log[0].error_message ?? d.attempt_log[0].error ?? JSON.stringify(d.attempt_log[0]), /refused target/);
     const test = await client.post(`/api/webhooks/${wh.body.id}/test`, {});
     assert.equal(test.body.error_class, 'refused_target');
     assert.equal(receiver.requests.length, 0, 'nothing reached the receiver');

@@ -51,10 +51,12 @@ describe('delivery limits and isolation', () => {
       latencies.push(Date.now() - t0);
     }
     latencies.sort((a, b) => a - b);
-    // Were the hanging endpoint in the way, most deliveries would wait for its 400 ms timeout.
-    // A loaded machine may stall one or two samples, so the check is on the bulk of them.
+    // Were the hanging endpoint in the way, most deliveries would wait for its 400 ms timeout
+    // (then the healthy one's own time on top). A loaded machine stalls some samples (p80 156 ms
+    // and 162 ms were seen at load average 10–17 against 150), so the bound sits between the
+    // two: well above a loaded healthy delivery, well below the timeout it would otherwise wait.
     const p80 = latencies[Math.floor(latencies.length * 0.8)];
-    assert.ok(p80 < 150, `healthy endpoint p80 ${p80} ms while the other hangs (all: ${latencies.join(',')})`);
+    assert.ok(p80 < 300, `healthy endpoint p80 ${p80} ms while the other hangs (all: ${latencies.join(',')})`);
     // The receiver learns that a timed-out request is gone when its socket's close is read, which
     // can come just after the next request of the same endpoint: one over the limit is that race.
     const peak = e.receiver.peakInFlight(hang.path);
@@ -122,7 +124,7 @@ describe('delivery limits and isolation', () => {
     await r.close();
   });
 
-  it('429 with Retry-After slows the whole endpoint down, not only that delivery', async () => {
+  it("429 with Retry-After slows the tenant's lane (all its webhooks on that origin) down, not only that delivery", async () => {
     const r = await startReceiver();
     let n = 0;
     r.handler = () => (n++ === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });

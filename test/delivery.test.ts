@@ -108,7 +108,7 @@ describe('delivery', () => {
       'attachments', 'protocol_required', 'protocolled_at', 'protocol_number', 'event_id', 'event_created_at', 'event_version', 'app_version',
     ], "the core's fifteen keys and the four event keys, in its order");
     assert.equal(body.application, app);
-    assert.equal(body.event_version, '1.0');
+    assert.equal(body.event_version, '2.0', 'a webhook made without a version is at "2.0", as in the core');
     await e.client.delete(`/api/webhooks/${wh.id}`);
   });
 
@@ -204,9 +204,10 @@ describe('delivery', () => {
   });
 
   it('serves Prometheus metrics', async () => {
-    const r = await e.server.api.get('/metrics');
+    assert.equal((await e.server.api.get('/metrics')).status, 401, 'not without the admin token');
+    const r = await e.server.adminApi.get('/metrics');
     assert.equal(r.status, 200);
-    for (const name of ['messo_attempts_total', 'messo_attempt_duration_seconds', 'messo_queue_depth', 'messo_oldest_due_delivery_age_seconds', 'messo_webhook_failures_total']) {
+    for (const name of ['messo_attempts_total', 'messo_attempt_duration_seconds', 'messo_queue_depth', 'messo_oldest_due_delivery_age_seconds', 'messo_fanout_jobs', 'messo_build_info', 'http_request_duration_seconds']) {
       assert.ok(r.text.includes(name), name);
     }
   });

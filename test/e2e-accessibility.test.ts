@@ -5,7 +5,8 @@
  *
  * The data is made through the API first, so each page has something to show: a bin that
  * answers 500 once (a retried delivery, two captures with one webhook-id), a webhook to it,
- * a disabled webhook, a pratica moved once with a message, a second tenant for the admin.
+ * a disabled webhook (so the overview has something to fix), a pratica moved once with a
+ * message, a second tenant for the admin. States: the bulk action's count and confirmation, a search.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -81,16 +82,26 @@ describe('dashboard accessibility and phone layout', { skip: browserSkip, timeou
 
     const row = (p: Page, sel: string) => p.locator(sel).first().waitFor();
     cases.push(
-      { name: 'overview', path: '/', ready: (p) => row(p, 'section[aria-labelledby="chart-latency"] svg') },
+      { name: 'overview', path: '/', ready: (p) => Promise.all([row(p, 'section[aria-labelledby="chart-latency"] svg'), row(p, '[data-fix-webhook]')]) },
       { name: 'webhooks', path: '/webhooks', ready: (p) => row(p, 'tbody tr') },
       { name: 'webhook', path: `/webhooks/${hook.id}`, ready: (p) => row(p, '.big') },
       { name: 'webhook-disabled', path: `/webhooks/${off.id}`, state: true, ready: (p) => row(p, '.problem') },
       { name: 'webhook-edit', path: `/webhooks/${hook.id}/edit`, ready: (p) => row(p, '#wh-title') },
       { name: 'webhook-from-bin', path: `/webhooks/new?bin=${bin.id}`, state: true, ready: (p) => p.waitForFunction(() => (document.querySelector<HTMLInputElement>('#wh-endpoint')?.value ?? '') !== '') },
       { name: 'deliveries', path: '/deliveries', ready: (p) => row(p, 'tr[data-delivery]') },
+      {
+        name: 'deliveries-bulk-confirm', path: '/deliveries', state: true,
+        ready: async (p) => {
+          await row(p, 'tr[data-delivery] input[type="checkbox"]');
+          await p.locator('tr[data-delivery] input[type="checkbox"]').first().check();
+          await p.locator('[data-bulk-action="retry_now-filter"]').click();
+          await row(p, '[data-bulk] [data-confirm]');
+        },
+      },
       { name: 'delivery', path: `/deliveries/${delivery}`, ready: (p) => row(p, '[data-attempt="2"]') },
       { name: 'events', path: '/events', ready: (p) => row(p, '.event-head') },
       { name: 'applications', path: '/applications', ready: (p) => row(p, 'tr[data-application]') },
+      { name: 'applications-search', path: '/applications?q=mario+rossi&order=asc', state: true, ready: (p) => row(p, 'tr[data-application]') },
       { name: 'application', path: `/applications/${app.id}`, ready: (p) => Promise.all([row(p, '.timeline'), row(p, '.message'), row(p, '.per-webhook li')]) },
       {
         name: 'application-confirm', path: `/applications/${app.id}`, state: true,

@@ -4,12 +4,16 @@
  * inspector bin. The steps run in order, each building on the one before (one browser, as the
  * two people of issue 15 would use it):
  * - the integrator: a bin, a webhook made from it, a test whose capture is one click away, then
- *   the bin scripted to answer 500 three times and the retries arriving live;
+ *   the bin scripted to answer 500 three times and the retries arriving live; a test that follows
+ *   the retry schedule, without a pratica;
  * - the operator: a status change behind a button that names the webhooks it fires, the pratica
- *   found by its applicant, the failed delivery, the receiver's answer, the resend;
+ *   found by searching its applicant's name, the failing webhook in "Da sistemare" and in the
+ *   webhook list, its retrying deliveries with a bulk action's count, the receiver's answer,
+ *   "Riprova ora" and the delivery done at attempt 5 (manual); a disabled webhook's skipped
+ *   event brought back by "Riattiva e recupera";
  * - the shell: language, problems, sign-out in every tab, the admin's tenants, an idle session,
  *   focus after navigation, the phone's menu and filters.
- * (Search, "retry now" and bulk actions wait for their APIs.) Every page is checked with axe-core
+ * Every page is checked with axe-core
  * and for overflow in e2e-accessibility.test.ts. Screenshots go to test-artifacts/screenshots/.
  */
 import assert from 'node:assert/strict';
@@ -47,11 +51,15 @@ describe('dashboard in Chromium', { skip: browserSkip, timeout: 420_000 }, () =>
   const binAnswers = (responses: unknown[]) => server.api.as(tenant.key).patch(`/api/inspector/bins/${binId}`, { responses });
 
   before(async () => {
-    // A short schedule: four attempts about a second apart, then the delivery is failed.
-    server = await startTestServer({ MESSO_DISPATCHER: 'true', MESSO_RETRY_SCHEDULE: '0,1,1,1' });
+    // Four attempts about a second apart, then a fifth ten minutes later: a delivery still
+    // failing after four waits "in attesa", where only "Riprova ora" brings it in at once.
+    server = await startTestServer({ MESSO_DISPATCHER: 'true', MESSO_RETRY_SCHEDULE: '0,1,1,1,600' });
     tenant = await createTenant(server, 'Comune di Vattelapesca');
     // Services come from the platform (no page creates them): one, through the API.
-    assert.equal((await server.api.as(tenant.key).post('/api/services', { name: 'Iscrizione asilo nido' })).status, 201);
+    const service = await server.api.as(tenant.key).post('/api/services', { name: 'Iscrizione asilo nido' });
+    assert.equal(service.status, 201);
+    // Another applicant's pratica, before any webhook exists: the search must leave it out.
+    assert.equal((await server.api.as(tenant.key).post('/api/applications', { service_id: service.body.id, status: 1900, user_name: 'Giulia Verdi' })).status, 201);
     browser = await launchChromium();
     desk = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' });
     desk.setDefaultTimeout(15_000);
@@ -156,6 +164,18 @@ describe('dashboard in Chromium', { skip: browserSkip, timeout: 420_000 }, () =>
     await live.locator('[data-attempt-of-capture="4"]').waitFor();
     assert.equal(await live.locator('.capture-row >> text=→ 500').count(), 3);
     await shot(live, 'inspector-retries-desktop');
+    // "Invia prova" through the schedule: the retry path without a pratica.
+    assert.equal((await binAnswers([{ status: 500, times: 2 }])).status, 200);
+    await open(page, '/webhooks');
+    await page.getByRole('link', { name: 'Protocollo informatico' }).click();
+    await page.locator('#test-schedule').check();
+    await page.getByRole('button', { name: 'Invia prova' }).click();
+    await page.locator('[data-test-delivery]').getByRole('link', { name: 'Apri la consegna' }).click();
+    await page.waitForURL(/\/deliveries\/msg_/);
+    await page.locator('h1 [data-status="succeeded"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-attempt="3"]').waitFor();
+    assert.equal(await page.locator('.attempt-title').count(), 3, 'two 500s, then the 200');
+    await live.locator('.capture-row[aria-current="true"]').getByText('→ 200').waitFor();
   });
 
   it('operator: the status change is behind a button, offers the legal moves and names the webhooks it fires', async () => {
@@ -186,19 +206,53 @@ describe('dashboard in Chromium', { skip: browserSkip, timeout: 420_000 }, () =>
     await page.locator('.timeline time', { hasText: rome }).first().waitFor();
   });
 
-  it("operator: finds the pratica by its applicant, sees the failed delivery and the receiver's answer, resends it", async () => {
+  it("operator: finds the pratica by its applicant, sees what to fix, the receiver's answer, retries now", async () => {
+    const api = server.api.as(tenant.key);
     await open(page, '/applications');
+    await page.fill('#ap-q', 'mario rossi');
+    await page.getByRole('button', { name: 'Cerca', exact: true }).click();
+    await page.waitForURL(/\/applications\?q=mario/);
+    // The URL changes before the list re-renders: wait for the search's rows, not the list's.
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('tr[data-application]')];
+      return rows.length > 0 && rows.every((r) => r.textContent?.includes('Mario Rossi'));
+    }, null, { timeout: 10_000 });
+    assert.equal(await page.locator('tr[data-application]').count(), 1, 'the search finds Mario Rossi\'s pratica only');
+    await shot(page, 'applications-search-desktop');
     await page.locator('tr[data-application]', { hasText: 'Mario Rossi' }).getByRole('link').click();
     await page.waitForURL(`**${applicationPath}`);
-    // Per webhook: the newest delivery of this pratica failed (four 500s, about 3 s).
+    // The status change's delivery fails four times (about 3 s), then waits ten minutes.
+    const appId = applicationPath.split('/').pop()!;
+    let retrying: any = null;
+    for (let i = 0; i < 100 && !retrying; i++) {
+      const l = await api.get(`/api/deliveries?application_id=${appId}&status=pending`);
+      retrying = l.body.items.find((d: any) => d.attempts >= 4) ?? null;
+      if (!retrying) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(retrying, 'a delivery retrying after four failed attempts');
     const mine = page.locator('.per-webhook li', { hasText: 'Protocollo informatico' });
-    await mine.locator('[data-status="failed"]').waitFor({ timeout: 20_000 });
+    await mine.locator('[data-status="pending"]').waitFor({ timeout: 20_000 });
     await shot(page, 'application-detail-desktop');
-    await mine.getByRole('link').click();
-    await page.waitForURL(/\/deliveries\?webhook_id=.*application_id=/);
-    await page.locator('tr[data-delivery] [data-status="failed"]').first().waitFor();
-    await shot(page, 'deliveries-desktop');
-    await page.locator('tr[data-delivery]', { has: page.locator('[data-status="failed"]') }).first().getByRole('link').first().click();
+
+    // The overview opens with what to fix, linked to the webhook's retrying deliveries.
+    await open(page, '/');
+    const fix = page.locator('section[aria-labelledby="to-fix"] li', { hasText: 'Protocollo informatico' });
+    await fix.getByText('in errore dal').waitFor();
+    await shot(page, 'overview-to-fix-desktop');
+    await open(page, '/webhooks');
+    await page.locator('[data-health="failing"]', { hasText: 'In errore dal' }).waitFor();
+    await open(page, '/');
+    await fix.getByRole('link', { name: 'Consegne in attesa' }).click();
+    await page.waitForURL(/\/deliveries\?webhook_id=.*status=pending/);
+    const row = page.locator(`tr[data-delivery="${retrying.id}"]`);
+    await row.getByText('Domanda asilo nido Rossi').waitFor();
+    await row.getByText('Mario Rossi').waitFor();
+    // A bulk action counts first and asks; cancelled here.
+    await page.locator('[data-bulk-action="retry_now-filter"]').click();
+    await page.locator('[data-bulk] [data-confirm]', { hasText: 'Consegne in attesa da riprovare ora: 1' }).waitFor();
+    await shot(page, 'deliveries-bulk-confirm-desktop');
+    await page.locator('[data-bulk] [data-confirm]').getByRole('button', { name: 'Annulla' }).click();
+    await row.getByRole('link').first().click();
     await page.waitForURL(/\/deliveries\/msg_/);
     // The last error in words, with the start of the answer; the last attempt open.
     const last = page.locator('.last-error');
@@ -207,11 +261,13 @@ describe('dashboard in Chromium', { skip: browserSkip, timeout: 420_000 }, () =>
     await page.locator('[data-attempt="4"]').waitFor();
     await page.locator('.timeline li').first().locator('pre', { hasText: 'riprovare più tardi' }).waitFor({ state: 'visible' });
     assert.equal(await page.locator('.timeline li').nth(1).locator('details[open]').count(), 0, 'older attempts stay folded');
+    await text(page, 'Il prossimo tentativo è previsto per');
     await shot(page, 'delivery-detail-desktop');
-    // The receiver is fixed; the operator resends.
+    // The receiver is fixed; the operator does not wait ten minutes.
     assert.equal((await binAnswers([])).status, 200);
-    await page.getByRole('button', { name: 'Invia di nuovo' }).click();
+    await page.getByRole('button', { name: 'Riprova ora' }).click();
     await page.locator('h1 [data-status="succeeded"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-attempt="5"][data-manual="true"]', { hasText: 'Tentativo 5 · reinvio manuale' }).waitFor();
   });
 
   it('shows the charts, the events log and the webhook health', async () => {
@@ -235,10 +291,25 @@ describe('dashboard in Chromium', { skip: browserSkip, timeout: 420_000 }, () =>
     await page.getByRole('button', { name: 'Ruota il segreto' }).click();
     assert.match((await page.locator('#secret-value').textContent())!, /^whsec_/);
     await text(page, 'Segreto precedente valido fino al');
-    // Disabled, it says since when; enabled again.
+    // Disabled, it says since when and why; a pratica created meanwhile is skipped, counted,
+    // and delivered by "Riattiva e recupera".
     await page.getByRole('button', { name: 'Disattiva' }).click();
     await page.locator('h1').getByText('Disattivato').waitFor();
     await text(page, 'Disattivato dal');
+    const services = await server.api.as(tenant.key).get('/api/services');
+    const skipped = await server.api.as(tenant.key).post('/api/applications', { service_id: services.body.items[0].id, status: 1900, user_name: 'Anna Bianchi' });
+    assert.equal(skipped.status, 201);
+    await page.reload();
+    await page.locator('[data-disabled-banner]').getByText('disattivato da un utente').waitFor();
+    await page.locator('[data-disabled-banner] [data-skipped="1"]').waitFor();
+    await shot(page, 'webhook-disabled-desktop');
+    await page.getByRole('button', { name: 'Riattiva e recupera' }).click();
+    await page.locator('[data-recovered]', { hasText: 'Consegne create per gli eventi saltati: 1' }).waitFor();
+    await page.locator('h1').getByText('Attivo').waitFor();
+    const recovered = await server.api.as(tenant.key).get(`/api/deliveries?application_id=${skipped.body.id}`);
+    assert.equal(recovered.body.items.length, 1, 'the skipped event got its delivery');
+    await page.getByRole('button', { name: 'Disattiva' }).click();
+    await page.locator('h1').getByText('Disattivato').waitFor();
     await page.getByRole('button', { name: 'Attiva', exact: true }).click();
     await page.locator('h1').getByText('Attivo').waitFor();
 

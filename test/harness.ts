@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { startServer, type RunningServer, type StartOptions } from '../src/server.js';
+import { checkAnswer } from './contract.js';
 import { freshPgSchema } from './pg.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -51,6 +52,8 @@ export class Client {
     } catch {
       /* not JSON */
     }
+    // Every answer is checked against the server's OpenAPI document (test/contract.ts).
+    await checkAnswer(this.base, method, this.base + path, res, parsed, text);
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   }
 
@@ -80,6 +83,12 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
     MESSO_ALLOWED_TARGETS: '127.0.0.0/8,::1/128',
     // Off unless a test asks for delivery: no test may send to a non-loopback endpoint by accident.
     MESSO_DISPATCHER: 'false',
+    // Tests drive the API hard from one address: the rate limits are off unless a test sets them
+    // (test/hardening-quotas.test.ts does).
+    MESSO_API_REQUESTS_PER_MINUTE: '0',
+    MESSO_AUTH_FAILURES_PER_MINUTE: '0',
+    MESSO_ANONYMOUS_BINS_PER_HOUR: '0',
+    MESSO_MAX_CONNECTIONS_PER_ADDRESS: '10000',
     ...env,
   });
   const server = await startServer(config, { logger: false, ...opts });

@@ -42,17 +42,23 @@ await describeOnPg('migrate-store sqlite → postgres', () => {
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /events\s+41 read\s+41 written/);
     assert.match(first.stdout, /deliveries\s+40 read\s+40 written/);
+    // The search index and the skip counts come along (they were left behind before).
+    assert.match(first.stdout, /application_terms\s+[1-9]\d* read\s+[1-9]\d* written/);
     const second = run();
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /events\s+41 read\s+0 written/, 'a second run copies nothing twice');
 
-    const next = await startTestServer({ MESSO_DATABASE_URL: pg.url, MESSO_DISPATCHER: 'true' });
+    // Secrets were copied sealed: the new installation uses the key they were sealed with.
+    assert.ok(first.stdout.includes(`MESSO_DATA_DIR=${dir} `), first.stdout);
+    const next = await startTestServer({ MESSO_DATABASE_URL: pg.url, MESSO_DISPATCHER: 'true', MESSO_DATA_DIR: dir });
     try {
       const api = next.api.as(key);
       assert.equal((await api.get(`/api/tenants/${tenantId}`)).status, 200, 'the API key still works (hash copied)');
       const events2 = (await api.get('/api/events?limit=500')).body.items;
       assert.deepEqual(events2.map((e: any) => [e.seq, e.event_id]), events.map((e: any) => [e.seq, e.event_id]));
       assert.deepEqual((await api.get('/api/applications?limit=500')).body.items.map((a: any) => a.id), appList);
+      const found = (await api.get(`/api/applications?q=${apps[5].slice(0, 8)}`)).body.items.map((a: any) => a.id);
+      assert.ok(found.includes(apps[5]), `found by its short id after the move: ${found.join(', ')}`);
       await waitUntil(() => receiver.requests.length >= 40, 15_000, '40 pending deliveries sent after the move');
       assert.equal(new Set(receiver.requests.map((r) => r.headers['webhook-id'])).size, 40);
       // New rows continue after the copied sequence numbers.

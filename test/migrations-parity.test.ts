@@ -46,6 +46,9 @@ function normDefault(v: unknown): string | null {
   return String(v).replace(/::[a-z ]+/gi, '').replace(/^\((.*)\)$/, '$1').trim();
 }
 
+/** A column of an index on an expression (deliveries_lane): both stores name none. */
+const EXPRESSION = '(expression)';
+
 async function sqliteSchema(db: Db): Promise<Schema> {
   const out: Schema = {};
   const tables = await db.query<{ name: string }>(
@@ -65,8 +68,8 @@ async function sqliteSchema(db: Db): Promise<Schema> {
       'SELECT * FROM pragma_index_list(?)', [name],
     );
     for (const ix of indexes) {
-      const ixCols = (await db.query<{ seqno: number; name: string }>('SELECT * FROM pragma_index_info(?)', [ix.name]))
-        .sort((a, b) => a.seqno - b.seqno).map((c) => c.name);
+      const ixCols = (await db.query<{ seqno: number; name: string | null }>('SELECT * FROM pragma_index_info(?)', [ix.name]))
+        .sort((a, b) => a.seqno - b.seqno).map((c) => c.name ?? EXPRESSION);
       if (ix.origin === 'u') t.unique.push(ixCols.join(','));
       else if (ix.origin === 'c') t.indexes[ix.name] = { columns: ixCols, unique: ix.unique === 1, partial: ix.partial === 1 };
     }
@@ -93,8 +96,8 @@ async function postgresSchema(db: Db, schema: string): Promise<{ schema: Schema;
   const indexes = await db.query<{ tbl: string; name: string; cols: string[]; unique: boolean; partial: boolean; contype: string | null }>(
     `SELECT t.relname AS tbl, i.relname AS name, x.indisunique AS unique, x.indpred IS NOT NULL AS partial,
        (SELECT contype::text FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u')) AS contype,
-       ARRAY(SELECT a.attname::text FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, n)
-             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n) AS cols
+       ARRAY(SELECT COALESCE(a.attname::text, '${EXPRESSION}') FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, n)
+             LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n) AS cols
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
      JOIN pg_namespace ns ON ns.oid = t.relnamespace WHERE ns.nspname = ?`, [schema],
   );

@@ -8,80 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { createLogger } from '../src/logger.js';
-import type { StartOptions } from '../src/server.js';
-import { createTenant, startReceiver, startTestServer, waitUntil, type Client, type Receiver, type TestServer } from './harness.js';
+import { createTenant, startReceiver, waitUntil, type Receiver, type TestServer } from './harness.js';
 import { pgAdmin } from './pg.js';
-
-type Body = Record<string, any>;
-
-const fixture = (name: string): Body =>
-  JSON.parse(readFileSync(new URL(`../../test/fixtures/opencity/${name}.json`, import.meta.url), 'utf8'));
-
-const CORE_TENANT = 'c3d2e1f0-1111-4a2b-9c3d-4e5f6a7b8c9d';
-const SERVICE_ID = '7e6d5c4b-2222-4b3c-8d4e-5f6a7b8c9d0e';
-const APP_ID = '5a0e3b2c-8f41-4c8e-9a57-2f1d7c3e9b10';
-const ENVELOPE = ['tenant_id', 'event_id', 'event_created_at', 'event_version', 'app_version'];
-
-/** The entity the core published, without its envelope keys. */
-const entityOf = (body: Body): Body => Object.fromEntries(Object.entries(body).filter(([k]) => !ENVELOPE.includes(k)));
-
-/** The fixtures' form data at version 1: the core's form paths. */
-const FLAT_DATA = {
-  'applicant.data.completename.data.name': 'Mario',
-  'applicant.data.completename.data.surname': 'Rossi',
-  'applicant.data.fiscal_code.data.fiscal_code': 'RSSMRA80A01L378Y',
-  'applicant.data.email_address': 'mario.rossi@example.org',
-  'child.data.name': 'Giulia',
-  nursery: 'Asilo nido Il Girasole',
-};
-
-/** The same at version 2: nested, every `data` segment dropped. */
-const NESTED_V2 = {
-  applicant: { completename: { name: 'Mario', surname: 'Rossi' }, fiscal_code: { fiscal_code: 'RSSMRA80A01L378Y' }, email_address: 'mario.rossi@example.org' },
-  child: { name: 'Giulia' },
-  nursery: 'Asilo nido Il Girasole',
-};
-
-/** What the core shows at version 2 for an entity it published (at version 1). */
-const atVersion2 = (entity: Body): Body => ({
-  ...entity, data: NESTED_V2, links: entity.links.map((l: Body) => ({ ...l, url: l.url.replace('?version=1', '?version=2') })),
-});
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-interface Setup {
-  server: TestServer;
-  logs: string[];
-  tenant: { id: string; key: string; client: Client };
-  token: string;
-  /** POSTs a body to `/ingest/opencity/<token>/<topic>` as the core does: no auth header. */
-  send(topic: string, body: unknown, token?: string): Promise<{ status: number; body: any; text: string; contentType: string | null }>;
-  countEvents(tenantId?: string): Promise<number>;
-}
-
-async function setup(env: Record<string, string> = {}, engine?: StartOptions['engine']): Promise<Setup> {
-  const logs: string[] = [];
-  const logger = createLogger('debug', { write: (line: string) => { logs.push(line); } });
-  const server = await startTestServer(env, { logger, engine });
-  const tenant = await createTenant(server, 'Comune di Bugliano');
-  const patched = await server.adminApi.patch(`/api/tenants/${tenant.id}`, { external_id: CORE_TENANT });
-  assert.equal(patched.status, 200, patched.text);
-  const created = await tenant.client.post('/api/ingest-tokens', { name: 'core bugliano' });
-  assert.equal(created.status, 201, created.text);
-  return {
-    server, logs, tenant, token: created.body.token,
-    async send(topic, body, token = created.body.token) {
-      const r = await server.api.post(`/ingest/opencity/${token}/${topic}`, body);
-      return { status: r.status, body: r.body, text: r.text, contentType: r.headers.get('content-type') };
-    },
-    async countEvents(tenantId = tenant.id) {
-      return (await server.store.listEvents(tenantId, {}, { limit: 500 })).items.length;
-    },
-  };
-}
+import { APP_ID, atVersion2, entityOf, FLAT_DATA, fixture, NESTED_V2, SERVICE_ID, setup, UUID } from './opencity-helpers.js';
 
 const SEQUENCE = [
   'application-1000-draft', 'application-2000-submitted', 'application-3000-registered',
@@ -204,59 +134,6 @@ test('a pratica replayed as the core sends it becomes events, a projection that 
   }
 });
 
-test('refused: bad or revoked token 401, unknown topic 404, foreign tenant_id 403, bad body 400; nothing written', async () => {
-  const s = await setup();
-  try {
-    const draft = fixture('application-1000-draft');
-    const problem = async (topic: string, body: unknown, token?: string) => {
-      const r = await s.send(topic, body, token);
-      assert.equal(r.contentType?.split(';')[0], 'application/problem+json', r.text);
-      return [r.status, r.body.field ?? null];
-    };
-    assert.deepEqual(await problem('applications', draft, `ingt_${'A'.repeat(32)}`), [401, 'token']);
-    assert.deepEqual(await problem('applications', draft, 'x'), [401, 'token']);
-    assert.deepEqual(await problem('pratiche', draft), [404, 'topic']);
-    assert.deepEqual(await problem('applications', { ...draft, tenant_id: 'another-instance' }), [403, 'tenant_id']);
-    assert.deepEqual(await problem('applications', { ...draft, tenant_id: undefined }), [400, 'tenant_id']);
-    assert.deepEqual(await problem('applications', { ...draft, event_id: undefined }), [400, 'event_id']);
-    assert.deepEqual(await problem('applications', { ...draft, event_created_at: 'yesterday' }), [400, 'event_created_at']);
-    assert.deepEqual(await problem('applications', { ...draft, service_id: null }), [400, 'service_id']);
-    assert.deepEqual(await problem('applications', { ...draft, status: 'draft' }), [400, 'status']);
-    assert.deepEqual(await problem('services', { ...fixture('service'), name: '' }), [400, 'name']);
-    assert.deepEqual(await problem('meetings', { ...fixture('meeting-requested'), id: null }), [400, 'id']);
-    assert.deepEqual(await problem('applications', [draft]), [400, 'body']);
-    const malformed = await s.server.api.request('POST', `/ingest/opencity/${s.token}/applications`, '{"id": "5a0e3b2c",', { 'content-type': 'application/json' });
-    assert.equal(malformed.status, 400);
-    assert.equal(malformed.body.type, 'urn:messo:problem:malformed_json');
-
-    // Another tenant's token cannot post for this one (its tenant has no such external_id).
-    const other = await createTenant(s.server, 'Comune di Altrove');
-    const otherToken = (await other.client.post('/api/ingest-tokens', {})).body.token;
-    assert.deepEqual(await problem('applications', draft, otherToken), [403, 'tenant_id']);
-
-    // Revoked: refused from the next request on.
-    const spare = (await s.tenant.client.post('/api/ingest-tokens', { name: 'spare' })).body;
-    const revoked = await s.tenant.client.delete(`/api/ingest-tokens/${spare.id}`);
-    assert.equal(revoked.status, 200);
-    assert.ok(revoked.body.revoked_at);
-    assert.deepEqual(await problem('applications', draft, spare.token), [401, 'token']);
-
-    assert.equal(await s.countEvents(), 0);
-    assert.equal(await s.countEvents(other.id), 0);
-    assert.equal((await s.tenant.client.get(`/api/applications/${APP_ID}`)).status, 404);
-
-    // The core is then fixed and the same body goes through.
-    assert.equal((await s.send('applications', draft)).status, 201);
-    assert.equal(await s.countEvents(), 1);
-
-    const text = s.logs.join('');
-    for (const secret of [s.token, spare.token, otherToken]) assert.ok(!text.includes(secret), 'no token in any log line');
-    assert.ok(text.includes('request refused'), 'refusals were logged (without the token)');
-  } finally {
-    await s.server.close();
-  }
-});
-
 test('an unsupported event_version is skipped quietly: 2xx, a debug line, nothing written', async () => {
   const s = await setup();
   try {
@@ -327,6 +204,7 @@ test('ingest tokens: shown once, stored as a hash and a prefix, listed and revok
     assert.match(s.token, /^ingt_[A-Za-z0-9_-]{32}$/);
     const created = await s.tenant.client.post('/api/ingest-tokens', {});
     assert.equal(created.body.kafka_url, `${s.server.config.publicUrl}/ingest/opencity/${created.body.token}`);
+    assert.equal(created.body.webhook_url, `${s.server.config.publicUrl}/ingest/opencity-webhook/${created.body.token}`);
     assert.equal(created.body.name, 'opencity');
 
     const list = await s.tenant.client.get('/api/ingest-tokens');

@@ -23,7 +23,9 @@ let probe: Promise<string | false> | null = null;
 /** False when PostgreSQL answers; otherwise the reason to give node:test's `skip`. */
 export function pgSkip(): Promise<string | false> {
   probe ??= (async () => {
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+    // A server that is not there refuses at once; one that is there may take seconds to accept
+    // while the whole suite runs on two cores (CI once skipped a file after 2 s): wait for it.
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 15_000 });
     try {
       await client.connect();
       await client.query('SELECT 1');

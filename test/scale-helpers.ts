@@ -75,7 +75,9 @@ export async function startCluster(workers: number, extraEnv: Record<string, str
   const pg = await freshPgSchema('messo_scale');
   const env = {
     MESSO_PORT: '0', MESSO_DATABASE_URL: pg.url, MESSO_ADMIN_TOKEN: ADMIN_TOKEN,
-    MESSO_ALLOWED_TARGETS: '127.0.0.0/8', ...extraEnv,
+    MESSO_ALLOWED_TARGETS: '127.0.0.0/8',
+    MESSO_API_REQUESTS_PER_MINUTE: '0', MESSO_MAX_CONNECTIONS_PER_ADDRESS: '1000000', MESSO_MAX_WEBHOOKS_PER_TENANT: '1000000',
+    MESSO_MAX_DELIVERIES_PER_BATCH: '100000000', ...extraEnv,
   };
   const started: Proc[] = [];
   const close = async () => {

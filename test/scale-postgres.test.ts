@@ -94,13 +94,26 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
       tally.attach(...rs);
       const svc = await endpointPerService(c, rs);
       const events = snapshots(5000, (i) => svc[i % 5]);
-      await ingest(c.api, events);
-      await waitUntil(() => tally.events.size >= 1000, 60_000, 'a fifth of the load delivered before the kill');
-      // The victim: the worker holding the most claims right now (so it surely owns endpoints).
+      // Ingest runs on while the victim is chosen and killed: the workers keep pace with a batch
+      // ingest, so waiting for all of it first could leave nothing in flight to kill (CI, 2 cores).
+      const ingesting = ingest(c.api, events);
+      void ingesting.catch(() => undefined); // awaited below; a failure before that is not unhandled
       const ids = await Promise.all(c.workers.map((w) => w.dispatcherId()));
-      const holding = await inSchema<{ lease_owner: string; n: number }>(c.pg,
-        `SELECT lease_owner, COUNT(*) AS n FROM deliveries WHERE status = 'sending' GROUP BY lease_owner ORDER BY n DESC`);
-      const top = holding.find((h) => ids.includes(h.lease_owner));
+      // The victim: the worker holding the most claims (so it surely owns endpoints), once a fifth
+      // of the load is delivered, and what it holds, both from one read just before the kill (it
+      // may still finish a few of them). Polled: between two claims a worker may hold nothing, and
+      // a victim chosen by one read had emptied its hands by the next (CI, 2 cores).
+      let top: { lease_owner: string } | undefined;
+      let heldAtKill: { id: string; endpoint_key: string; lease_owner: string }[] = [];
+      await waitUntil(async () => {
+        if (tally.events.size < 1000) return false;
+        const sending = await inSchema<{ id: string; endpoint_key: string; lease_owner: string }>(c.pg,
+          `SELECT id, endpoint_key, lease_owner FROM deliveries WHERE status = 'sending'`);
+        const byOwner = ids.map((id) => sending.filter((r) => r.lease_owner === id)).sort((a, b) => b.length - a.length);
+        heldAtKill = byOwner[0];
+        top = heldAtKill.length > 0 ? { lease_owner: heldAtKill[0].lease_owner } : undefined;
+        return top !== undefined || tally.events.size >= 5000;
+      }, 60_000, 'a fifth of the load delivered, and a worker holding claims');
       assert.ok(top, 'some worker holds claims mid-load');
       const victim = c.workers[ids.indexOf(top.lease_owner)];
       const killedAt = Date.now();
@@ -109,20 +122,23 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
       const atKill = tally.events.size;
       assert.ok(atKill < 5000, `killed mid-run (${atKill} delivered)`);
 
+      await ingesting;
       await waitUntil(() => tally.events.size >= 5000, 60_000, `every event after the kill`);
       await waitUntil(() => settled(c), 30_000, 'every delivery settled');
       assert.deepEqual(await statusCounts(c), { succeeded: 5000 });
       for (const e of events) assert.ok(tally.events.has(eventKey(e)), `event ${e.event_id} delivered`);
 
-      // What the victim held at the kill (queued or in flight): attempts are counted at claim,
-      // so its claims have one attempt more than attempt rows. Another worker's retry of a
-      // failed attempt (a timeout) shows as a failure row instead.
-      const held = await inSchema<{ id: string; endpoint_key: string }>(c.pg,
+      // What the victim held at the kill (queued or in flight): read just before it, and, after,
+      // the claims it never recorded: attempts are counted at claim, so they have one attempt
+      // more than attempt rows. Another worker's retry of a failed attempt (a timeout) shows as a
+      // failure row instead.
+      const unrecorded = await inSchema<{ id: string; endpoint_key: string }>(c.pg,
         `SELECT d.id, d.endpoint_key FROM deliveries d
          WHERE d.attempts > (SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id)`);
+      const held = [...new Map([...heldAtKill, ...unrecorded].map((h) => [h.id, h])).values()];
       const failedOnce = new Set((await inSchema<{ id: string }>(c.pg,
         `SELECT DISTINCT delivery_id AS id FROM attempts WHERE outcome = 'failure'`)).map((r) => r.id));
-      assert.ok(held.length > 0, 'the victim held deliveries at the kill');
+      assert.ok(held.length > 0, `the victim held deliveries at the kill (${heldAtKill.length} read before it, ${unrecorded.length} unrecorded after)`);
       const heldIds = new Set(held.map((h) => h.id));
       const ownedEndpoints = new Set(held.map((h) => h.endpoint_key));
       const repeated = [...tally.byWebhookId].filter(([, list]) => list.length > 1);
@@ -136,7 +152,7 @@ await describeOnPg('scale-out on PostgreSQL (serve --no-dispatcher + messo worke
       const resumed = held.flatMap((h) => (tally.byWebhookId.get(h.id) ?? []).filter((a) => a.at > killedAt).slice(0, 1)).map((a) => a.at);
       const takeover = resumed.length > 0 ? `${Math.min(...resumed) - killedAt} ms` : 'never';
       const finished = Math.max(...tally.arrivals.map((a) => a.at)) - killedAt;
-      t.diagnostic(`kill -9 after ${atKill} events; victim held ${held.length} deliveries on ${ownedEndpoints.size} endpoints; ` +
+      t.diagnostic(`kill -9 after ${atKill} events; victim held ${held.length} deliveries (${heldAtKill.length} read before the kill, ${unrecorded.length} unrecorded after) on ${ownedEndpoints.size} endpoints; ` +
         `${tally.duplicates} duplicate requests (${byKill.length} from the kill: ${inFlight} in flight, ${byKill.length - inFlight} answered but unrecorded; ` +
         `${repeated.length - byKill.length} after failed attempts); its deliveries resumed ${takeover} after the kill, all done ${finished} ms after it`);
       // The dispatcher's bound per endpoint it owned: the concurrency (10) in flight plus as many

@@ -12,6 +12,9 @@ import { freshPgStore } from './stores.js';
 import { UniqueViolation } from '../src/store/db.js';
 import { openPostgres, type PgDb } from '../src/store/pg-db.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
+import { generateKeyEntry, parseKeyring } from '../src/domain/encryption.js';
+
+const RING = parseKeyring(generateKeyEntry());
 import { postgresMigrations } from '../src/store/migrations/postgres.js';
 import { describeOnPg, freshPgSchema, pgAdmin, pgSkip, PG_URL, type PgSchema } from './pg.js';
 
@@ -20,7 +23,7 @@ const skip = await pgSkip();
 if (skip) {
   test('Store contract: postgres', { skip }, () => undefined);
 } else {
-  storeContract('postgres', () => freshPgStore());
+  storeContract('postgres', (options) => freshPgStore(options));
 }
 
 /** A driver on a fresh schema, closed and dropped after `fn`. */
@@ -131,7 +134,7 @@ await describeOnPg('pg driver', () => {
 await describeOnPg('postgres migrations', () => {
   it('applies every step once when several stores start on one schema at the same time', async () => {
     const pg = await freshPgSchema();
-    const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(pg.url, { max: 2 })));
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(pg.url, RING, { max: 2 })));
     try {
       await Promise.all(stores.map((s) => s.migrate()));
       await Promise.all(stores.map((s) => s.migrate()));

@@ -2,4 +2,4 @@
 import { storeContract } from './store-contract/contract.js';
 import { freshSqliteStore } from './stores.js';
 
-storeContract('sqlite', () => freshSqliteStore());
+storeContract('sqlite', (options) => freshSqliteStore(undefined, options));

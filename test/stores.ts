@@ -1,7 +1,7 @@
 /** A store of its own for one test case: a fresh SQLite file, or a fresh PostgreSQL schema. */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStore, type Store } from '../src/store/index.js';
+import { openStore, type OpenOptions, type Store } from '../src/store/index.js';
 import { tempDir } from './harness.js';
 import { freshPgSchema } from './pg.js';
 
@@ -10,9 +10,9 @@ export interface OwnStore {
   cleanup(): Promise<void>;
 }
 
-export async function freshSqliteStore(prefix = 'messo-store-'): Promise<OwnStore> {
+export async function freshSqliteStore(prefix = 'messo-store-', opts: OpenOptions = {}): Promise<OwnStore> {
   const dir = tempDir(prefix);
-  const store = await openStore(`sqlite:${join(dir, 'messo.db')}`);
+  const store = await openStore(`sqlite:${join(dir, 'messo.db')}`, opts);
   return {
     store,
     async cleanup() {
@@ -22,9 +22,9 @@ export async function freshSqliteStore(prefix = 'messo-store-'): Promise<OwnStor
   };
 }
 
-export async function freshPgStore(): Promise<OwnStore> {
+export async function freshPgStore(opts: OpenOptions = {}): Promise<OwnStore> {
   const pg = await freshPgSchema();
-  const store = await openStore(pg.url);
+  const store = await openStore(pg.url, opts);
   return {
     store,
     async cleanup() {

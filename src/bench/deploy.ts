@@ -29,6 +29,10 @@ export interface Deployment {
   tenant(services: number, webhooks: WebhookSpec[], mode: IngestMode): Promise<TenantTarget>;
   feed(mode: IngestMode, t: TenantTarget, n: number, batchSize?: number): Feed;
   api(token: string, method: string, path: string, body?: unknown): Promise<ApiObject>;
+  /** messo_claims_total of the API process, by `found`; null when it has none (no dispatcher, the peer). */
+  claims(): Promise<{ some: number; none: number } | null>;
+  /** messo_fanout_jobs: events whose deliveries are still being written (0 for the peer). */
+  fanoutJobs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +46,17 @@ async function call(base: string, token: string, method: string, path: string, b
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return (text ? JSON.parse(text) : {}) as ApiObject;
+}
+
+const metricsText = async (url: string) => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+
+/** Reads messo_claims_total from /metrics. */
+async function claimCounts(url: string): Promise<{ some: number; none: number } | null> {
+  const text = await metricsText(url);
+  const get = (found: string) => Number(new RegExp(`^messo_claims_total\\{found="${found}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  const some = get('some');
+  const none = get('none');
+  return Number.isNaN(some) && Number.isNaN(none) ? null : { some: some || 0, none: none || 0 };
 }
 
 export const topologyName = (workers: number) => (workers === 0 ? 'one process' : `API + ${workers} worker${workers > 1 ? 's' : ''}`);
@@ -58,6 +73,9 @@ export async function deployMesso(o: BenchOptions, dispatching: boolean): Promis
   const env = {
     MESSO_PORT: '0', MESSO_DATABASE_URL: databaseUrl, MESSO_ADMIN_TOKEN: ADMIN, MESSO_LOG_LEVEL: 'error',
     MESSO_ALLOWED_TARGETS: '127.0.0.0/8', MESSO_ENDPOINT_CONCURRENCY: String(o.concurrency), MESSO_BODY_LIMIT: '64mb',
+    // The load generator is one address and one key: the quotas would measure themselves.
+    MESSO_API_REQUESTS_PER_MINUTE: '0', MESSO_MAX_CONNECTIONS_PER_ADDRESS: '1000000', MESSO_MAX_CONNECTIONS: '1000000',
+    MESSO_MAX_WEBHOOKS_PER_TENANT: '1000000', MESSO_MAX_DELIVERIES_PER_BATCH: '100000000',
   };
   const children: ChildProcess[] = [];
   const watched: Watched[] = [];
@@ -89,6 +107,8 @@ export async function deployMesso(o: BenchOptions, dispatching: boolean): Promis
     return {
       name, url: server.url, watched,
       api: (token, method, path, body) => call(server.url, token, method, path, body),
+      claims: () => claimCounts(server.url),
+      fanoutJobs: async () => Number(/^messo_fanout_jobs (\d+)$/m.exec(await metricsText(server.url))?.[1] ?? 0),
       async tenant(services, webhooks, mode) {
         const t = await call(server.url, ADMIN, 'POST', '/api/tenants', { name: `Comune di Benchmark ${Date.now()}` });
         const key = (await call(server.url, ADMIN, 'POST', `/api/tenants/${t.id}/keys`, {})).key;
@@ -102,7 +122,7 @@ export async function deployMesso(o: BenchOptions, dispatching: boolean): Promis
             const { endpoint } = webhooks[i];
             // With one webhook per origin each webhook takes the events of "its" service; fan-out webhooks take them all.
             const filters = webhooks.length === services ? [ids[i]] : ids;
-            await call(server.url, key, 'POST', '/api/webhooks', { title: `bench ${i}`, endpoint: `${endpoint}/hook`, trigger: 'all', filters });
+            await call(server.url, key, 'POST', '/api/webhooks', { title: `bench ${i}`, endpoint: `${endpoint}/hook`, trigger: 'all', filters, version: '1.0' });
           }
         }));
         const ingestToken = mode === 'opencity' ? (await call(server.url, key, 'POST', '/api/ingest-tokens', { name: 'bench core' })).token : null;
@@ -137,6 +157,8 @@ export async function deployPeer(o: BenchOptions, dispatching: boolean, target: 
   return {
     name: `BullMQ peer, one process${dispatching ? '' : ' (no worker)'}`, url, watched: [{ role: 'peer', child }],
     api: () => Promise.reject(new Error('the BullMQ peer has no API')),
+    claims: () => Promise.resolve(null),
+    fanoutJobs: () => Promise.resolve(0),
     tenant: async (services) => ({ tenantId: 'peer', key: 'peer', ingestToken: null, services: Array.from({ length: services }, (_, i) => `svc-${i}`) }),
     feed: (_mode, t, n) => ingestFeed('single', t, n),
     stop: () => stopAll([child]),

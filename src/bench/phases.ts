@@ -140,12 +140,16 @@ export async function endToEnd(ctx: Ctx, d: Deployment, t: TenantTarget): Promis
   const { o, receiver } = ctx;
   const feed = d.feed(o.ingest, t, o.events);
   return measured('e2e', d.name, d.watched, async () => {
+    const before = await d.claims();
     const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs);
     const a = await collect(receiver, idsOf(feed), (x) => x.first.size >= r.ok_events, r.timeouts + r.errors > 0 ? 1000 : 0);
     const rate = perS(a.first.size, a.last - r.start);
     const ingest = closedMetrics(r);
+    // Claim transactions of the API process (one-process topology only; a worker's are its own).
+    const after = await d.claims();
+    const claims = before && after ? { claims: after.some + after.none - before.some - before.none, empty_claims: after.none - before.none } : { claims: null, empty_claims: null };
     return {
-      metrics: { deliveries_per_s: rate, ratio_to_plain: ratio(ctx, rate), sent: o.events, delivered: a.first.size, duplicates: a.duplicates, ...ingest },
+      metrics: { deliveries_per_s: rate, ratio_to_plain: ratio(ctx, rate), sent: o.events, delivered: a.first.size, duplicates: a.duplicates, ...ingest, ...claims },
       detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body },
     };
   });
@@ -211,6 +215,9 @@ export async function backlog(ctx: Ctx, d: Deployment): Promise<Row> {
   const insertSampler = new RssSampler(d.watched);
   const t0 = now();
   const r = await closedLoop(d.url, feed, 1, 3_600_000);
+  const acceptMs = now() - t0;
+  // Batches of 1,000 webhooks commit their events with fan-out jobs: pending once all are written.
+  while ((await d.fanoutJobs()) > 0) await sleep(500);
   const insertMs = now() - t0;
   const insertRss = insertSampler.stop();
   if (r.ok_events !== events) throw new Error(`backlog: ${r.ok_events} of ${events} events accepted (${JSON.stringify(r.non_2xx)}, ${r.errors} errors)`);
@@ -218,7 +225,10 @@ export async function backlog(ctx: Ctx, d: Deployment): Promise<Row> {
     await sleep(o.backlogSeconds * 1000);
     const { hanging } = await receiver.ask<{ hanging: number }>('count');
     return {
-      metrics: { pending: events * webhooks, insert_s: Math.round(insertMs / 100) / 10, inserted_per_s: perS(events * webhooks, insertMs), held_s: o.backlogSeconds, requests_open: hanging },
+      metrics: {
+        pending: events * webhooks, accept_s: Math.round(acceptMs / 100) / 10, insert_s: Math.round(insertMs / 100) / 10,
+        inserted_per_s: perS(events * webhooks, insertMs), held_s: o.backlogSeconds, requests_open: hanging,
+      },
       detail: { rss_during_insert: insertRss },
     };
   }, true);

@@ -100,6 +100,21 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
   }
 }
 
+/**
+ * CPU seconds a process has used (user + system, /proc/<pid>/stat, 100 ticks a second on
+ * Linux). On a shared machine the rates move with the load; the CPU a phase costs per event
+ * moves much less, so it is what tells a change in messo from a change in the neighbours.
+ */
+function cpuOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export interface RssReport {
   /** Highest VmRSS sampled during the phase, MB. */
   peak_mb: number;
@@ -110,6 +125,8 @@ export interface RssReport {
   hwm_mb: number;
   /** [ms since the phase started, VmRSS MB] every ~second: lets a reader see whether RSS is flat. */
   series?: [number, number][];
+  /** CPU seconds (user + system) the process used during the phase. */
+  cpu_s?: number;
 }
 
 /**
@@ -118,11 +135,16 @@ export interface RssReport {
  */
 export class RssSampler {
   private readonly stats = new Map<string, RssReport>();
+  private readonly cpu0 = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly t0 = now();
   private lastSeries = 0;
 
   constructor(private readonly watched: Watched[], private readonly keepSeries = false) {
+    for (const { role, child } of watched) {
+      const c = child.pid === undefined ? null : cpuOf(child.pid);
+      if (c !== null) this.cpu0.set(role, c);
+    }
     this.sample();
     this.timer = setInterval(() => this.sample(), 100);
   }
@@ -147,6 +169,11 @@ export class RssSampler {
     this.sample();
     clearInterval(this.timer);
     const round = (v: number) => Math.round(v * 10) / 10;
+    for (const { role, child } of this.watched) {
+      const c = child.pid === undefined ? null : cpuOf(child.pid);
+      const s = this.stats.get(role);
+      if (c !== null && s && this.cpu0.has(role)) s.cpu_s = Math.round((c - this.cpu0.get(role)!) * 100) / 100;
+    }
     return Object.fromEntries([...this.stats].map(([role, s]) => [role, { ...s, peak_mb: round(s.peak_mb), start_mb: round(s.start_mb), end_mb: round(s.end_mb), hwm_mb: round(s.hwm_mb) }]));
   }
 }

@@ -54,7 +54,7 @@ function figures(r: Row): string {
       return `${n(m.events_per_s)} ev/s; 2xx p50/p99/max ${lat(m, 'answer')}${failures(r)}`;
     case 'e2e':
       // After client timeouts, some events were never accepted: say how many of those sent arrived.
-      return `${n(m.deliveries_per_s)} deliveries/s (ingest ${n(m.events_per_s)} ev/s, 2xx p50/p99 ${n(m.answer_p50_ms, 1)} / ${n(m.answer_p99_ms, 1)} ms)${m.delivered !== m.sent ? `, ${n(m.delivered)} of ${n(m.sent)} delivered` : ''}${m.duplicates ? `, ${m.duplicates} duplicates` : ''}${failures(r)}`;
+      return `${n(m.deliveries_per_s)} deliveries/s (ingest ${n(m.events_per_s)} ev/s, 2xx p50/p99 ${n(m.answer_p50_ms, 1)} / ${n(m.answer_p99_ms, 1)} ms)${m.delivered !== m.sent ? `, ${n(m.delivered)} of ${n(m.sent)} delivered` : ''}${m.duplicates ? `, ${m.duplicates} duplicates` : ''}${m.claims ? `; ${n(m.claims)} claims, ${n(m.empty_claims)} empty` : ''}${failures(r)}`;
     case 'paced':
       return `at ${n(m.target_per_s)}/s: accepted ${n(m.accepted_per_s)}/s, delivered ${n(m.delivered_per_s)}/s; scheduled → arrival p50/p99/max ${lat(m, 'arrival')}; scheduled → 2xx ${lat(m, 'answer')}${failures(r)}${(m.client_lag_ms ?? 0) > 50 ? ` (client lagged ${n(m.client_lag_ms)} ms)` : ''}`;
     case 'fanout':
@@ -70,11 +70,11 @@ function figures(r: Row): string {
 export const flat = (start: number, end: number) => end - start < Math.max(20, start * 0.1);
 
 const ratioOf = (r: Row) => (r.metrics.ratio_to_plain === undefined ? '' : pctOf(r.metrics.ratio_to_plain));
-const rssOf = (r: Row) => Object.entries(r.rss).map(([role, s]) => `${role} ${n(s.peak_mb)}`).join(', ') || '–';
+const rssOf = (r: Row) => Object.entries(r.rss).map(([role, s]) => `${role} ${n(s.peak_mb)}${s.cpu_s === undefined ? '' : ` (CPU ${s.cpu_s} s)`}`).join(', ') || '–';
 
 export function table(rows: Row[]): string {
   const lines = [
-    '| phase | system | figures | of plain | peak RSS MB | load before → after |',
+    '| phase | system | figures | of plain | peak RSS MB (CPU used) | load before → after |',
     '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.phase} | ${r.system} | ${figures(r)} | ${ratioOf(r)} | ${rssOf(r)} | ${r.load_before[0]} → ${r.load_after[0]} |`),
   ];

@@ -13,7 +13,9 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { request } from 'undici';
+
+/** undici loads when a command first talks to a server, not for `messo --help`. */
+const undici = () => import('undici');
 
 export interface ServerOptions {
   server: string;
@@ -45,9 +47,10 @@ export interface ApiAnswer<T> {
   text: string;
 }
 
-export async function apiRequest<T extends object>(o: ServerOptions, method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
-  const headers = authHeaders(o);
+export async function apiRequest<T extends object>(o: ServerOptions, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+  const headers = { ...authHeaders(o), ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
+  const { request } = await undici();
   const res = await request(`${base(o)}${path}`, {
     method: method as 'GET', headers, body: body === undefined ? undefined : JSON.stringify(body),
     headersTimeout: 30_000, bodyTimeout: 30_000,
@@ -80,10 +83,35 @@ interface CaptureEvent {
   body_truncated: boolean;
 }
 
-/** The local URL for a capture: its sub-path appended to the target's path, queries merged. */
+/**
+ * A captured sub-path made inert: `.`/`..` segments, in any spelling (`%2e%2E`, `.%2e`), have
+ * their `%` and dots escaped, and backslashes (a `/` to URL parsers) too, so that the sender of
+ * a capture can never climb out of --forward-to's path on the developer's machine.
+ */
+function inertPath(path: string): string {
+  return path.split('/').map((seg) => {
+    let decoded = seg;
+    try {
+      decoded = decodeURIComponent(seg);
+    } catch {
+      /* kept as sent */
+    }
+    const s = seg.replace(/\\/g, '%5C');
+    return decoded === '.' || decoded === '..' ? s.replace(/%/g, '%25').replace(/\./g, '%2E') : s;
+  }).join('/');
+}
+
+/**
+ * The local URL for a capture: its sub-path appended to the target's path, queries merged. Never
+ * outside the target's path: a URL that would be is an error (the capture is not forwarded).
+ */
 export function forwardUrl(target: string, c: Pick<CaptureEvent, 'path' | 'query'>): string {
   const u = new URL(target);
-  if (c.path && c.path !== '/') u.pathname = u.pathname.replace(/\/+$/, '') + c.path;
+  const base = u.pathname.replace(/\/+$/, '');
+  if (c.path && c.path !== '/') u.pathname = base + inertPath(c.path);
+  if (base !== '' && u.pathname !== base && !u.pathname.startsWith(`${base}/`)) {
+    throw new Error(`the captured path ${c.path} would leave ${target}: not forwarded`);
+  }
   const query = [u.search.replace(/^\?/, ''), c.query].filter(Boolean).join('&');
   u.search = query ? `?${query}` : '';
   return u.toString();
@@ -140,6 +168,7 @@ async function listen(o: ListenOpts): Promise<void> {
     try {
       const headers: Record<string, string> = { ...authHeaders(o), accept: 'text/event-stream' };
       if (cursor !== null) headers['last-event-id'] = String(cursor);
+      const { request } = await undici();
       const res = await request(`${base(o)}${prefix}/bins/${encodeURIComponent(bin.id)}/stream`, { headers, signal: connection.signal });
       if (res.statusCode === 404) throw Object.assign(new Error('the bin no longer exists'), { fatal: true });
       if (res.statusCode !== 200) throw new Error(`stream answered ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`);
@@ -205,12 +234,19 @@ async function forward(o: ListenOpts, prefix: string, binId: string, c: CaptureE
     const full = await apiRequest<CaptureEvent>(o, 'GET', `${prefix}/bins/${encodeURIComponent(binId)}/requests/${encodeURIComponent(c.id)}`);
     if (full.status === 200 && full.json) c = { ...c, ...full.json };
   }
-  const url = forwardUrl(o.forwardTo, c);
+  let url: string;
+  try {
+    url = forwardUrl(o.forwardTo, c);
+  } catch (err) {
+    process.stdout.write(`${clock()}  ${c.method} ${c.path || '/'}  →  ${(err as Error).message}\n`);
+    return;
+  }
   const headers = c.headers.filter((h) => !HOP_BY_HOP.has(h.name.toLowerCase())).flatMap((h) => [h.name, h.value]);
   const body = Buffer.from(c.body, c.body_encoding === 'base64' ? 'base64' : 'utf8');
   const shown = `${c.method} ${c.path || '/'}${c.query ? `?${c.query}` : ''}`;
   const started = performance.now();
   try {
+    const { request } = await undici();
     const res = await request(url, {
       method: c.method as 'POST', headers, body: body.length > 0 ? body : undefined,
       headersTimeout: 30_000, bodyTimeout: 30_000,

@@ -10,10 +10,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { formatRome } from '../domain/dates.js';
-import { sampleApplication } from '../domain/sample.js';
-import { verify } from '../domain/signing.js';
 import { isStatusCode, statusName } from '../domain/statuses.js';
+import { VERSION } from '../version.js';
 import { registerListenCommand, serverOptions, apiRequest, type ServerOptions } from './inspector-listen.js';
 
 /** `Name: value` lines (a raw HTTP head, `curl -D` output…); the status line and blanks are skipped. */
@@ -99,6 +97,7 @@ Examples:
 
       const headers: Record<string, string[]> = {};
       for (const [name, value] of pairs) (headers[name.toLowerCase()] ??= []).push(value);
+      const { verify } = await import('../domain/signing.js');
       const verdict = verify(opts.secret, headers, body.toString('utf8'), { toleranceSec: opts.tolerance, nowSec: opts.now });
       if (!verdict.valid && verdict.reason === 'invalid_secret') return fail(`--secret: ${verdict.detail}`);
       if (opts.json) process.stdout.write(`${JSON.stringify(verdict)}\n`);
@@ -120,11 +119,12 @@ interface TriggerOpts extends ServerOptions {
 
 /** The sample event `messo trigger` sends: a pratica as the platform would, at the chosen status. */
 export async function buildSampleEvent(opts: TriggerOpts, service: { id: string; slug: string; name: string; group_name: string | null } | undefined) {
+  const [{ formatRome }, { sampleApplication }] = await Promise.all([import('../domain/dates.js'), import('../domain/sample.js')]);
   const now = Date.now();
   const status = opts.status ?? (opts.type === 'application.created' ? 1900 : 2000);
   const app = sampleApplication('', now, status, service) as Record<string, unknown>;
   if (opts.application) app.id = opts.application;
-  const base = { event_id: randomUUID(), type: opts.type, event_created_at: formatRome(now), app_id: 'messo-cli:0.1.0' };
+  const base = { event_id: randomUUID(), type: opts.type, event_created_at: formatRome(now), app_id: `messo-cli:${VERSION}` };
   if (opts.type === 'message.created') {
     const message = {
       id: randomUUID(), message: 'Buongiorno, la sua pratica è stata presa in carico.', author: 'Ufficio Servizi Educativi',
@@ -167,7 +167,8 @@ Examples:
         service = r.json?.items?.[0];
       }
       const event = await buildSampleEvent(opts, service);
-      const r = await apiRequest<RecordedEvent>(opts, 'POST', '/api/events', event);
+      // The whole event (the default answer is only event_id, seq and type): it prints the pratica.
+      const r = await apiRequest<RecordedEvent>(opts, 'POST', '/api/events', event, { prefer: 'return=representation' });
       if ((r.status !== 201 && r.status !== 200) || !r.json) throw new Error(`POST /api/events answered ${r.status}: ${r.json?.detail ?? r.text}`);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(r.json)}\n`);

@@ -2,6 +2,7 @@
  * What a send result means for the delivery, the endpoint and the webhook, as a pure function.
  * The request itself is prepared in prepare.ts; the dispatcher does the I/O around both.
  */
+import type { Logger } from 'pino';
 import { isSlowDown, slowDownMs } from '../domain/limits.js';
 import { nextAttemptDelayMs, parseRetryAfter } from '../domain/retry-policy.js';
 import type { SendResult } from '../outbound/sender.js';
@@ -17,8 +18,8 @@ export interface DecideContext {
   owner: string;
   schedule: readonly number[];
   startedAt: number;
-  /** Slow-downs in a row the endpoint had before this one (doubles its pause). */
-  endpointSlowdowns: number;
+  /** Slow-downs in a row the lane had before this one (doubles its pause). */
+  laneSlowdowns: number;
   random?: () => number;
 }
 
@@ -26,13 +27,21 @@ export function decide(claim: ClaimedDelivery, result: SendResult, url: string, 
   const d = claim.delivery;
   const end = ctx.startedAt + result.durationMs;
   const base = {
-    deliveryId: d.id, owner: ctx.owner, webhookId: d.webhook_id, endpointKey: d.endpoint_key, attempt: d.attempts,
+    deliveryId: d.id, owner: ctx.owner, webhookId: d.webhook_id, tenantId: d.tenant_id, endpointKey: d.endpoint_key, attempt: d.attempt_offset + d.attempts,
     startedAt: ctx.startedAt, durationMs: result.durationMs, url,
     statusCode: null, responseHeaders: null, responseBody: null, truncated: false, errorClass: null, errorMessage: null,
-    endpointBlockedUntil: null,
+    laneBlockedUntil: null,
   } satisfies Partial<AttemptOutcome>;
 
   if (result.kind === 'error') {
+    // The SSRF guard refused the address: the same name will be refused tomorrow, so retrying
+    // for days only hides it. Failed at once, with the guard's reason in the attempt.
+    if (result.errorClass === 'refused_target') {
+      return {
+        outcome: { ...base, errorClass: result.errorClass, errorMessage: result.message.slice(0, 500), result: 'failed', nextAttemptAt: null },
+        disable: null,
+      };
+    }
     const next = nextAttemptDelayMs(ctx.schedule, d.attempts, { random: ctx.random });
     return {
       outcome: { ...base, errorClass: result.errorClass, errorMessage: result.message.slice(0, 500),
@@ -54,8 +63,23 @@ export function decide(claim: ClaimedDelivery, result: SendResult, url: string, 
   return {
     outcome: {
       ...response, result: next === null ? 'failed' : 'retry', nextAttemptAt: next === null ? null : end + next,
-      endpointBlockedUntil: slow ? end + slowDownMs(retryAfterMs, ctx.endpointSlowdowns) : null,
+      laneBlockedUntil: slow ? end + slowDownMs(retryAfterMs, ctx.laneSlowdowns) : null,
     },
     disable: null,
   };
+}
+
+/**
+ * One log line per attempt, with what an operator searches by: debug for a success (one per
+ * delivery, too chatty at info), warn for a failure that will be retried and for the last one.
+ */
+export function logAttempt(log: Logger, claim: ClaimedDelivery, o: AttemptOutcome): void {
+  const d = claim.delivery;
+  const fields = {
+    tenant_id: d.tenant_id, webhook_id: d.webhook_id, delivery_id: d.id, event_id: d.event_id, event_type: d.event_type,
+    attempt: o.attempt, status_code: o.statusCode, duration_ms: o.durationMs, error_class: o.errorClass, result: o.result,
+  };
+  if (o.result === 'success') log.debug(fields, 'delivery attempt succeeded');
+  else if (o.result === 'retry') log.warn({ ...fields, next_attempt_at: o.nextAttemptAt === null ? null : new Date(o.nextAttemptAt).toISOString() }, 'delivery attempt failed; will retry');
+  else log.warn(fields, 'delivery failed for good: no attempts left');
 }

@@ -4,6 +4,7 @@
  * the test-send path, so whatever a request needs beyond its body (an OAuth2 client-credentials
  * token, a PDND voucher, a header to compute) plugs in here once, for both.
  */
+import { toBinaryMode } from '../domain/cloudevents.js';
 import { signatureHeader } from '../domain/signing.js';
 import type { Webhook } from '../store/index.js';
 
@@ -15,7 +16,12 @@ export interface PreparedRequest {
   method: string;
   headers: Record<string, string>;
   body: string;
+  /** Redirect hops the client may follow: MAX_REDIRECTS when the webhook opted in, else 0. */
+  maxRedirects: number;
 }
+
+/** At most this many hops when a webhook follows redirects (the core follows Guzzle's 5). */
+export const MAX_REDIRECTS = 5;
 
 /** The part of a delivery an attempt sends; `id` is the Standard Webhooks `webhook-id`. */
 export interface DeliveryToSend {
@@ -33,19 +39,26 @@ export function signingSecrets(w: Webhook, now: number): string[] {
 
 export async function prepareAttempt(w: Webhook, delivery: DeliveryToSend, now = Date.now()): Promise<PreparedRequest> {
   const timestamp = Math.floor(now / 1000);
+  // CloudEvents binary mode: the frozen structured event becomes ce-* headers and its data,
+  // decided when sending, so a switch between the two CloudEvents modes applies to pending ones too.
+  const binary = w.format === 'cloudevents-binary' && delivery.content_type.startsWith('application/cloudevents+json')
+    ? toBinaryMode(delivery.body) : null;
+  const body = binary ? binary.body : delivery.body;
   return {
     url: w.endpoint,
     method: w.method,
     headers: {
-      'content-type': delivery.content_type,
+      'content-type': binary ? binary.contentType : delivery.content_type,
       'user-agent': USER_AGENT,
       // Custom headers are merged over Content-Type, as the platform does; reserved ones were refused at creation.
       ...lowerKeys(w.headers),
+      ...binary?.headers,
       'webhook-id': delivery.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(signingSecrets(w, now), delivery.id, timestamp, delivery.body),
+      'webhook-signature': signatureHeader(signingSecrets(w, now), delivery.id, timestamp, body),
     },
-    body: delivery.body,
+    body,
+    maxRedirects: w.follow_redirects ? MAX_REDIRECTS : 0,
   };
 }
 

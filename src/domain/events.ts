@@ -14,6 +14,12 @@ export const EVENT_TYPES = {
   webhookEnabled: 'webhook.enabled',
 } as const;
 
+/**
+ * A test that follows the retry schedule ("Invia prova" through retries): logged under its own
+ * type, delivered to the one webhook tested, never matched by subscriptions.
+ */
+export const TEST_EVENT_TYPE = 'webhook.test';
+
 /** Types a webhook may subscribe to by name; `meeting.*` / `calendar.*` come from ingest. */
 export const SUBSCRIBABLE_EVENT_TYPES: readonly string[] = [
   ...Object.values(EVENT_TYPES),

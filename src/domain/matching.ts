@@ -1,7 +1,9 @@
 /**
- * Which webhooks an event fires. OpenCity's own rule, kept for drop-in compatibility:
- * `trigger` = `all` fires on every status change (creation included), a status code fires when
- * the application enters that status, `message_created` on new messages; the service filter
+ * Which webhooks an event fires. OpenCity's own rule (the core's WebhookApplicationListener),
+ * kept for drop-in compatibility: `trigger` = `all` fires on every status change (creation
+ * included) and on every new message; a status code fires each time the application's status
+ * is set to it, a same-status change (4000 → 4000) included; `message_created` fires on every
+ * new message. The service filter
  * (`filters`: service ids or `all`) applies to all of them. messo adds `events`: explicit event
  * types (`application.*` style wildcards allowed), used instead of `trigger` when non-empty.
  */
@@ -26,7 +28,8 @@ function typeMatches(pattern: string, type: string): boolean {
 }
 
 function triggerMatches(trigger: string, event: MatchableEvent): boolean {
-  if (trigger === 'message_created') return event.type === EVENT_TYPES.messageCreated;
+  if (event.type === EVENT_TYPES.messageCreated) return trigger === 'message_created' || trigger === 'all';
+  if (trigger === 'message_created') return false;
   const status = eventStatus(event.type, event.data);
   if (status === null) return false;
   return trigger === 'all' || Number(trigger) === status;

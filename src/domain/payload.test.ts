@@ -107,7 +107,7 @@ describe('standard and cloudevents bodies', () => {
     const ce = renderPayload(event, { format: 'cloudevents', version: 1 }, { eventId: 'ignored' });
     assert.equal(ce.contentType, 'application/cloudevents+json');
     const body = JSON.parse(ce.body);
-    assert.deepEqual([body.specversion, body.id, body.type, body.subject], ['1.0', event.event_id, 'application.status_changed', event.subject]);
+    assert.deepEqual([body.specversion, body.id, body.type, body.subject], ['1.0', event.event_id, 'it.opencity.application.status_changed', event.subject]);
     assert.equal(body.data.status, '2000');
     assert.deepEqual(body.data.data, json('webhook-opencity-v1-2000.json').data);
   });

@@ -8,8 +8,12 @@
  *   two webhooks never share one, and a retry repeats it (the body is frozen). `event_version`
  *   is the webhook's version as the core stores it, `"1.0"` or `"2.0"`.
  * - `standard`: Standard Webhooks' `{ type, timestamp, data }`.
- * - `cloudevents`: CloudEvents 1.0, JSON structured mode.
+ * - `cloudevents`: CloudEvents 1.0, JSON structured mode. `type` is the event's type under a
+ *   reverse-DNS prefix (`it.opencity.application.status_changed`), `source` the URN of the tenant.
+ * - `cloudevents-binary`: the same event in binary mode. The frozen body is the structured one;
+ *   prepare.ts moves its attributes to `ce-*` headers and sends `data` alone (cloudevents.ts).
  */
+import { cloudEventsSource, DEFAULT_CLOUDEVENTS_TYPE_PREFIX } from './cloudevents.js';
 import { renderApplication, type ApplicationDoc, type RepresentationVersion } from './application.js';
 import { applicationAtVersion } from './representation.js';
 import { formatRome } from './dates.js';
@@ -17,13 +21,17 @@ import { appVersion, type EventRecord } from './events.js';
 import { isMessageRecord, renderMessage } from './message.js';
 import { isPlainObject, phpJsonEncode } from './php-json.js';
 
-export const FORMATS = ['opencity', 'standard', 'cloudevents'] as const;
+export const FORMATS = ['opencity', 'standard', 'cloudevents', 'cloudevents-binary'] as const;
 export type PayloadFormat = (typeof FORMATS)[number];
 
 export interface RenderTarget {
   format: PayloadFormat;
   version: RepresentationVersion;
+  /** CloudEvents `type` prefix, reverse-DNS without the final dot (default DEFAULT_CLOUDEVENTS_TYPE_PREFIX). */
+  typePrefix?: string;
 }
+
+
 
 /** What belongs to one delivery rather than to the event. */
 export interface DeliveryIdentity {
@@ -114,13 +122,14 @@ export function renderPayload(event: RenderableEvent, target: RenderTarget, deli
         }),
       };
     case 'cloudevents':
+    case 'cloudevents-binary':
       return {
         contentType: 'application/cloudevents+json',
         body: JSON.stringify({
           specversion: '1.0',
           id: event.event_id,
-          source: `urn:messo:tenant:${event.tenant_id}`,
-          type: event.type,
+          source: cloudEventsSource(event.tenant_id),
+          type: `${target.typePrefix ?? DEFAULT_CLOUDEVENTS_TYPE_PREFIX}.${event.type}`,
           subject: event.subject ?? undefined,
           time: new Date(event.event_created_at).toISOString(),
           datacontenttype: 'application/json',

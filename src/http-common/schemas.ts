@@ -1,18 +1,8 @@
 /** Schemas shared by several route plugins; each plugin keeps its own body schemas. */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { parseTime } from '../domain/dates.js';
 import { ApiError } from './errors.js';
-
-export const Problem = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  field: Type.Optional(Type.String()),
-  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-  request_id: Type.String(),
-}, { additionalProperties: true, $id: 'Problem' });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
@@ -20,11 +10,6 @@ export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'page size' })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
 };
-
-export const pageOf = (item: TSchema) => Type.Object({
-  items: Type.Array(item),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
 
 export const AnyObject = Type.Object({}, { additionalProperties: true });
 

@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FieldError } from './errors.js';
+import { boundIntegers } from './hardening.js';
 
 function makeAjv(coerce: boolean) {
   const ajv = new Ajv.default({
@@ -26,7 +27,8 @@ const coercing = makeAjv(true);
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? strict : coercing;
-  return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+  // Integers without bounds get the ones the stores can hold: never a 500 from a huge number.
+  return ajv.compile(boundIntegers(schema, httpPart) as object) as ReturnType<FastifySchemaCompiler<unknown>>;
 };
 
 /** What Ajv (and Fastify, passing them on) says about one failed check. */

@@ -16,8 +16,11 @@ import { prefixedId } from '../domain/ids.js';
 import { ApiError, notFound } from '../http-common/errors.js';
 import type { Bin } from '../store/index.js';
 import { busFor } from './bus.js';
-import { MAX_DELAY_MS, stepFor } from './rules.js';
+import { allowedResponseHeader, MAX_DELAY_MS, stepFor } from './rules.js';
 import { encodeBody, signatureVerdict } from './views.js';
+
+/** How long a tenant's captured-bytes total is trusted before it is summed again. */
+const USAGE_TTL_MS = 1000;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
@@ -78,6 +81,20 @@ export const captureRoutes: FastifyPluginAsync = async (app) => {
     delays.add(finish);
   });
 
+  // A tenant's captured bytes, read from the store at most once per USAGE_TTL_MS and counted
+  // up here in between: summing every capture on each request would cost more than the capture.
+  // Deletions show within USAGE_TTL_MS; with several processes each may overshoot by what it
+  // took in that time.
+  const usage = new Map<string, { bytes: number; at: number }>();
+  const capturedBytes = async (tenantId: string, now: number): Promise<number> => {
+    const cached = usage.get(tenantId);
+    if (cached && now - cached.at < USAGE_TTL_MS) return cached.bytes;
+    if (usage.size > 10_000) usage.clear();
+    const fresh = { bytes: (await store.inspector.usage(tenantId, now)).bytes, at: now };
+    usage.set(tenantId, fresh);
+    return fresh.bytes;
+  };
+
   app.addHook('onRequest', async (request) => {
     const bin = await store.inspector.findLiveBin((request.params as { binId: string }).binId);
     if (!bin) throw notFound('bin');
@@ -96,12 +113,21 @@ export const captureRoutes: FastifyPluginAsync = async (app) => {
       headers: pairsOf(request.raw.rawHeaders), content_type: request.headers['content-type'] ?? null, body,
       body_encoding: encoding, size: bytes.length, client_ip: request.ip ?? null, received_at: receivedAt,
     };
+    if (found.tenant_id !== null) {
+      const max = config.maxCapturedBytesPerTenant;
+      const used = await capturedBytes(found.tenant_id, receivedAt);
+      if (used + bytes.length > max) {
+        throw new ApiError('quota_exceeded', `the bin's tenant holds ${used} bytes of captures; at most ${max} are allowed (MESSO_MAX_CAPTURED_BYTES_PER_TENANT): delete captures or bins`, { field: 'body' });
+      }
+    }
     // Judged outside the transaction: an HMAC over 10 MiB takes a few milliseconds.
     const signature = found.secret === null ? null : signatureVerdict(found.secret, fields);
     const recorded = await store.inspector.recordCapture(found.id, receivedAt, (bin) => (
       { ...fields, response_status: stepFor(bin.responses, bin.hits)?.step.status ?? 200, signature }
     ));
     if (!recorded) throw notFound('bin');
+    const counted = found.tenant_id === null ? undefined : usage.get(found.tenant_id);
+    if (counted) counted.bytes += bytes.length;
     bus.emit(found.id, recorded.capture.seq);
 
     reply.header('content-security-policy', 'sandbox');
@@ -111,7 +137,8 @@ export const captureRoutes: FastifyPluginAsync = async (app) => {
     if (!chosen) return reply.status(200).send({ ok: true, id });
     const { step } = chosen;
     if (step.delay_ms) await pause(Math.min(step.delay_ms, MAX_DELAY_MS));
-    for (const [name, value] of Object.entries(step.headers ?? {})) reply.header(name, value);
+    // Rules stored before a header was reserved are filtered here too.
+    for (const [name, value] of Object.entries(step.headers ?? {})) if (allowedResponseHeader(name, value)) reply.header(name, value);
     return reply.status(step.status).send(step.body ?? '');
   };
 

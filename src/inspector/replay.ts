@@ -8,8 +8,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { createAddressPolicy } from '../outbound/address-guard.js';
+import { isOwnInspectorUrl } from '../outbound/client.js';
 import { createSender } from '../outbound/sender.js';
+import { ref } from '../http-common/components.js';
 import { invalid } from '../http-common/errors.js';
+import { ok } from '../http-common/openapi.js';
 import type { Bin, Capture } from '../store/index.js';
 import { resendHeaders } from './export.js';
 import { bodyBytes } from './views.js';
@@ -27,19 +30,24 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export function replayRoute(deps: { captureOf(request: FastifyRequest): Promise<{ bin: Bin; capture: Capture }> }): FastifyPluginAsync {
   return async (app) => {
     const { config } = app.runtime;
-    const sender = createSender({
-      policy: createAddressPolicy(config.allowedTargets),
+    const opts = {
       connectTimeoutMs: config.connectTimeoutMs,
       timeoutMs: config.requestTimeoutMs,
       maxResponseBytes: MAX_RESPONSE_BYTES,
       userAgent: 'messo-inspector-replay',
+    };
+    const sender = createSender({ ...opts, policy: createAddressPolicy(config.allowedTargets) });
+    // As for deliveries (src/outbound/client.ts): this server's own inspector, `<public URL>/in/…`,
+    // is the one target the guard lets pass, even when the public URL is a loopback address.
+    const own = createSender({ ...opts, policy: createAddressPolicy(['0.0.0.0/0', '::/0']) });
+    app.addHook('onClose', async () => {
+      await Promise.all([sender.close(), own.close()]);
     });
-    app.addHook('onClose', async () => sender.close());
 
     app.post<{ Body: Static<typeof ReplayBody> }>('/bins/:id/requests/:rid/replay', {
       schema: {
-        tags: ['inspector'], summary: 'Resend a capture (method, headers, body) to a URL and return the answer',
-        params: CaptureParams, body: ReplayBody,
+        tags: ['inspector'], operationId: 'replayCapture', summary: 'Resend a capture (method, headers, body) to a URL and return the answer',
+        params: CaptureParams, body: ReplayBody, response: ok(200, ref('ReplayResult')),
       },
     }, async (request) => {
       const { capture } = await deps.captureOf(request);
@@ -59,7 +67,7 @@ export function replayRoute(deps: { captureOf(request: FastifyRequest): Promise<
       }
       const method = (request.body.method ?? capture.method).toUpperCase();
       const body = bodyBytes(capture);
-      const result = await sender.send({ url: url.toString(), method, headers, body: body.length > 0 ? body : '' });
+      const result = await (isOwnInspectorUrl(url, config.publicUrl) ? own : sender).send({ url: url.toString(), method, headers, body: body.length > 0 ? body : '' });
       if (result.kind === 'error') {
         if (result.errorClass === 'refused_target') throw invalid('url', `target refused by the address guard: ${result.message}`);
         return { ok: false, url: url.toString(), method, error_class: result.errorClass, error: result.message, duration_ms: result.durationMs };

@@ -12,7 +12,10 @@ import { Readable } from 'node:stream';
 import { prefixedId } from '../domain/ids.js';
 import { verify } from '../domain/signing.js';
 import { ApiError, invalid, notFound } from '../http-common/errors.js';
-import { pageOf, timeParam } from '../http-common/schemas.js';
+import { limiter } from '../http-common/quotas.js';
+import { ref } from '../http-common/components.js';
+import { noContent, ok, problems, text } from '../http-common/openapi.js';
+import { timeParam } from '../http-common/schemas.js';
 import type { Bin, BinOwner, Capture } from '../store/index.js';
 import { curlCommand, harPieces, jsonPieces } from './export.js';
 import { replayRoute } from './replay.js';
@@ -67,8 +70,14 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
     const { store, config } = app.runtime;
     const tags = ['inspector'];
     const security = opts.anonymous ? [] : undefined;
+    // The same operations twice (tenant bins, anonymous bins): distinct ids for the document.
+    const opId = (name: string) => (opts.anonymous ? `public${name[0].toUpperCase()}${name.slice(1)}` : name);
     const publicUrl = () => config.publicUrl;
     const openStreams = new OpenStreams();
+    const anonymousBins = limiter(app, {
+      name: 'anonymous-bins', max: config.anonymousBinsPerHour, windowMs: 3_600_000, key: (r) => r.ip,
+      what: 'too many anonymous bins created from this address (MESSO_ANONYMOUS_BINS_PER_HOUR)',
+    });
     app.addHook('preClose', async () => openStreams.closeAll());
 
     async function binOf(request: FastifyRequest): Promise<Bin> {
@@ -92,11 +101,18 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
     }
 
     app.post<{ Body: Static<typeof CreateBin> }>('/bins', {
-      schema: { tags, security, summary: 'Create a bin: a URL that records every request sent to it', body: CreateBin },
+      schema: {
+        tags, security, operationId: opId('createBin'), summary: 'Create a bin: a URL that records every request sent to it',
+        body: CreateBin, response: ok(201, ref('Bin'), 'Created'),
+      },
     }, async (request, reply) => {
       const owner = await opts.ownerOf(request);
       const body = request.body;
       checkBinFields(body);
+      if (owner === null) await anonymousBins.take(request, reply);
+      else if ((await store.inspector.usage(owner)).bins >= config.maxBinsPerTenant) {
+        throw new ApiError('quota_exceeded', `this tenant has ${config.maxBinsPerTenant} live bins, the most allowed (MESSO_MAX_BINS_PER_TENANT); delete one first`, { field: 'bins' });
+      }
       if (body.ttl_sec !== undefined && body.ttl_sec > config.inspectorBinTtlSec) {
         throw invalid('ttl_sec', `must be at most ${config.inspectorBinTtlSec} (MESSO_INSPECTOR_BIN_TTL_SEC)`);
       }
@@ -114,7 +130,7 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
     if (!opts.anonymous) {
       app.get<{ Querystring: { limit?: number; cursor?: string } }>('/bins', {
         schema: {
-          tags, summary: "List the tenant's live bins, oldest first",
+          tags, operationId: 'listBins', summary: "List the tenant's live bins, oldest first", response: ok(200, ref('BinPage')),
           querystring: Type.Object({ limit: ListQuery.properties.limit, cursor: ListQuery.properties.cursor }),
         },
       }, async (request) => {
@@ -123,10 +139,15 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
       });
     }
 
-    app.get('/bins/:id', { schema: { tags, security, summary: 'Get a bin', params: BinParams } }, async (request) => binOut(await binOf(request), publicUrl()));
+    app.get('/bins/:id', {
+      schema: { tags, security, operationId: opId('getBin'), summary: 'Get a bin', params: BinParams, response: ok(200, ref('Bin')) },
+    }, async (request) => binOut(await binOf(request), publicUrl()));
 
     app.patch<{ Body: Static<typeof PatchBin> }>('/bins/:id', {
-      schema: { tags, security, summary: 'Change name, secret, response rules (restarting the sequence) or cap', params: BinParams, body: PatchBin },
+      schema: {
+        tags, security, operationId: opId('updateBin'), summary: 'Change name, secret, response rules (restarting the sequence) or cap',
+        params: BinParams, body: PatchBin, response: ok(200, ref('Bin')),
+      },
     }, async (request) => {
       const bin = await binOf(request);
       checkBinFields(request.body);
@@ -137,7 +158,9 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
       return binOut(updated, publicUrl());
     });
 
-    app.delete('/bins/:id', { schema: { tags, security, summary: 'Delete a bin and its captures', params: BinParams } }, async (request, reply) => {
+    app.delete('/bins/:id', {
+      schema: { tags, security, operationId: opId('deleteBin'), summary: 'Delete a bin and its captures', params: BinParams, response: noContent },
+    }, async (request, reply) => {
       const bin = await binOf(request);
       await store.inspector.deleteBin(bin.tenant_id, bin.id);
       return reply.status(204).send();
@@ -145,9 +168,9 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
 
     app.get<{ Querystring: Static<typeof ListQuery> }>('/bins/:id/requests', {
       schema: {
-        tags, security, params: BinParams, querystring: ListQuery,
+        tags, security, operationId: opId('listCaptures'), params: BinParams, querystring: ListQuery,
         summary: 'List and search captures, newest first; bodies over 64 KiB are cut (body_truncated), get one for all of it',
-        response: { 200: pageOf(Type.Object({}, { additionalProperties: true })) },
+        response: ok(200, ref('CapturePage')),
       },
     }, async (request) => {
       const bin = await binOf(request);
@@ -158,7 +181,9 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
       return { items: page.items.map((c) => captureOut(c, bin, publicUrl())), next_cursor: page.next_cursor };
     });
 
-    app.delete('/bins/:id/requests', { schema: { tags, security, summary: 'Delete every capture of a bin', params: BinParams } }, async (request) => {
+    app.delete('/bins/:id/requests', {
+      schema: { tags, security, operationId: opId('clearCaptures'), summary: 'Delete every capture of a bin', params: BinParams, response: ok(200, ref('Deleted')) },
+    }, async (request) => {
       const bin = await binOf(request);
       return { deleted: await store.inspector.clearCaptures(bin.id) };
     });
@@ -170,12 +195,16 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
       return { bin, capture };
     }
 
-    app.get('/bins/:id/requests/:rid', { schema: { tags, security, summary: 'Get one capture, body in full', params: CaptureParams } }, async (request) => {
+    app.get('/bins/:id/requests/:rid', {
+      schema: { tags, security, operationId: opId('getCapture'), summary: 'Get one capture, body in full', params: CaptureParams, response: ok(200, ref('Capture')) },
+    }, async (request) => {
       const { bin, capture } = await captureOf(request);
       return captureOut(capture, bin, publicUrl());
     });
 
-    app.delete('/bins/:id/requests/:rid', { schema: { tags, security, summary: 'Delete one capture', params: CaptureParams } }, async (request, reply) => {
+    app.delete('/bins/:id/requests/:rid', {
+      schema: { tags, security, operationId: opId('deleteCapture'), summary: 'Delete one capture', params: CaptureParams, response: noContent },
+    }, async (request, reply) => {
       const bin = await binOf(request);
       if (!(await store.inspector.deleteCapture(bin.id, (request.params as { rid: string }).rid))) throw notFound('request');
       return reply.status(204).send();
@@ -183,7 +212,8 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
 
     app.get<{ Querystring: { url?: string } }>('/bins/:id/requests/:rid/curl', {
       schema: {
-        tags, security, summary: 'The capture as a curl command (to the bin, or to ?url=)', params: CaptureParams,
+        tags, security, operationId: opId('getCaptureCurl'), summary: 'The capture as a curl command (to the bin, or to ?url=)', params: CaptureParams,
+        response: text('text/plain', 'a shell command'),
         querystring: Type.Object({ url: Type.Optional(Type.String({ maxLength: 2000 })) }),
       },
     }, async (request, reply) => {
@@ -198,7 +228,8 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
 
     app.get<{ Querystring: { format?: 'json' | 'har' } }>('/bins/:id/export', {
       schema: {
-        tags, security, summary: 'Export a bin with every capture in full, as JSON or HAR 1.2', params: BinParams,
+        tags, security, operationId: opId('exportBin'), summary: 'Export a bin with every capture in full, as JSON or HAR 1.2', params: BinParams,
+        response: ok(200, ref('BinExport')),
         querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('har')], { default: 'json' })) }),
       },
     }, async (request, reply: FastifyReply) => {
@@ -226,7 +257,8 @@ export function binRoutes(opts: BinRoutesOptions): FastifyPluginAsync {
 
     app.get<{ Querystring: { last_event_id?: string } }>('/bins/:id/stream', {
       schema: {
-        tags, security, params: BinParams,
+        tags, security, operationId: opId('streamBin'), params: BinParams,
+        response: { ...text('text/event-stream', 'one `request` event per capture'), ...problems(429) },
         summary: 'Server-Sent Events: each new capture as it arrives (event `request`, id = seq); resumable with Last-Event-ID',
         querystring: Type.Object({ last_event_id: Type.Optional(Type.String({ description: 'for clients that cannot send the Last-Event-ID header' })) }),
       },

@@ -22,7 +22,25 @@ export const MAX_RULE_BODY_CHARS = 256 * 1024;
 export const RESERVED_RESPONSE_HEADERS = new Set([
   'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
   'proxy-connection', 'content-security-policy', 'x-content-type-options', 'x-request-id',
+  // The bin answers on messo's own origin: these would act on the dashboard's cookies, storage,
+  // navigation or transport for every user of this server.
+  'set-cookie', 'set-cookie2', 'clear-site-data', 'refresh', 'strict-transport-security',
+  'service-worker-allowed', 'access-control-allow-credentials',
 ]);
+
+/** A Location that stays on this origin: a path, never `//host` or `/\\host` (which browsers read as a host). */
+export function sameSiteLocation(value: string): boolean {
+  // Browsers drop tabs (and line breaks, refused anyway) from URLs: "/\t/host" is "//host".
+  const v = value.replace(/\t/g, '').trim();
+  return /^\/(?![/\\])/.test(v) || /^[?#]/.test(v);
+}
+
+/** May a rule send this header? Checked when rules are set and again when they answer. */
+export function allowedResponseHeader(name: string, value: string): boolean {
+  const lower = name.toLowerCase();
+  if (!HEADER_NAME.test(name) || RESERVED_RESPONSE_HEADERS.has(lower) || !HEADER_VALUE.test(value)) return false;
+  return lower !== 'location' || sameSiteLocation(value);
+}
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 // Visible ASCII, space, tab and obs-text; never CR, LF or NUL (header injection).
@@ -45,6 +63,7 @@ export function checkResponses(steps: ResponseStep[], prefix = 'responses'): Rul
       if (!HEADER_NAME.test(name)) problems.push({ field: `${at}.headers.${name}`, message: 'is not a valid header name' });
       else if (RESERVED_RESPONSE_HEADERS.has(name.toLowerCase())) problems.push({ field: `${at}.headers.${name}`, message: 'is set by messo and cannot be overridden' });
       if (!HEADER_VALUE.test(value)) problems.push({ field: `${at}.headers.${name}`, message: 'must not contain line breaks or control characters' });
+      else if (name.toLowerCase() === 'location' && !sameSiteLocation(value)) problems.push({ field: `${at}.headers.${name}`, message: 'must be a path on this server (such as /in/<bin>/next): a bin must not send browsers off-site from messo\'s origin' });
     }
   });
   return problems;

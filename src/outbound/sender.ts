@@ -51,6 +51,11 @@ export interface SendRequest {
   body: string | Buffer;
   /** Aborts the send (e.g. on shutdown); reported as `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Redirects to follow (the client's job, see client.ts); 0 or absent: a 3xx is the answer.
+   * The sender itself never follows one.
+   */
+  maxRedirects?: number;
 }
 
 export interface SenderOptions {

@@ -3,20 +3,79 @@
  *
  * A claim runs in one transaction and decides, in SQL and so across processes: endpoint
  * ownership (an endpoint — a receiver origin — is served by one dispatcher at a time, which then
- * enforces its concurrency limit exactly and can keep a few deliveries queued ahead), a fair
- * share of the endpoints for each live dispatcher, endpoint slow-down after 429/502/503/504,
+ * enforces the limits of its lanes and of the origin exactly and can keep a few deliveries
+ * queued ahead), a fair share of the endpoints for each live dispatcher, lane slow-down after
+ * 429/502/503/504 (a lane is one tenant at one origin: `endpoints` rows keyed
+ * `laneKey(tenant, origin)` carry its pause; rows keyed by the bare origin its ownership),
  * per-webhook rate limits (a send slot per delivery), and per-application ordering (only the
  * oldest unfinished delivery of a (webhook, application) chain is eligible). Attempts are
  * counted at claim time, so a crash mid-send still counts as an attempt.
  */
-import { takeRateSlot } from '../domain/limits.js';
+import { claimRoom, concurrencyOf, laneKey, takeRateSlot } from '../domain/limits.js';
 import type { Db, SqlValue } from './db.js';
+import type { Keyring } from '../domain/encryption.js';
 import { toDelivery, toWebhook } from './rows.js';
 import { placeholders, relaxedCommit, STATUS } from './sql.js';
-import { DELIVERY_STATUS } from './types.js';
+import { DELIVERY_STATUS, type Delivery, type Webhook } from './types.js';
 import type { ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
 
-export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
+/** A delivery's lane in SQL, exactly as the index deliveries_lane (migration 150) is written. */
+const LANE = `(d.tenant_id || ' ' || d.endpoint_key)`;
+
+/** Lanes read per claim at most (one index seek each): far more than an installation has with work. */
+const MAX_LANES = 5000;
+
+/** Lanes per statement when their due deliveries are read (a UNION ALL of one range each). */
+const LANES_PER_STATEMENT = 50;
+
+/**
+ * The due deliveries a claim may take, oldest first, up to `limit`, each lane read on its own:
+ * a full, paused or busy lane costs one index seek, however many deliveries it has queued.
+ * A walk of all due deliveries in time order passed each of them first (300 ms a claim, and
+ * another tenant's deliveries a second late, behind one tenant's 300,000 to a stuck receiver).
+ * Only the head of each (webhook, application) chain is eligible (per-application ordering),
+ * and nothing of a webhook whose rate limit has no slot soon (`limited`).
+ */
+async function dueCandidates(t: Db, q: { now: number; limit: number; limited: string[]; passOver: (lane: string) => boolean }): Promise<Candidate[]> {
+  // The lanes with pending deliveries: a skip scan of deliveries_lane, one seek per lane.
+  const lanes = (await t.query<{ k: string }>(
+    `WITH RECURSIVE l(k) AS (
+       SELECT MIN(${LANE}) FROM deliveries d WHERE d.status = ${STATUS.pending}
+       UNION ALL
+       SELECT (SELECT MIN(${LANE}) FROM deliveries d WHERE d.status = ${STATUS.pending} AND ${LANE} > l.k) FROM l WHERE l.k IS NOT NULL)
+     SELECT k FROM l WHERE k IS NOT NULL LIMIT ${MAX_LANES}`,
+  )).map((r) => r.k).filter((k) => !q.passOver(k));
+  const filters = [`d.status = ${STATUS.pending}`, 'd.next_attempt_at <= ?'];
+  const filterParams: SqlValue[] = [q.now];
+  if (q.limited.length > 0) { filters.push(`d.webhook_id NOT IN (${placeholders(q.limited.length)})`); filterParams.push(...q.limited); }
+  filters.push(`(d.order_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.order_key = d.order_key
+      AND p.seq < d.seq AND p.status IN (${STATUS.pending}, ${STATUS.sending})))`);
+  const picks: { seq: number; at: number }[] = [];
+  for (let i = 0; i < lanes.length; i += LANES_PER_STATEMENT) {
+    const group = lanes.slice(i, i + LANES_PER_STATEMENT);
+    const one = (n: number) => `SELECT * FROM (SELECT d.seq, d.next_attempt_at FROM deliveries d WHERE ${LANE} = ? AND ${filters.join(' AND ')}
+      ORDER BY d.next_attempt_at, d.seq LIMIT ?) AS lane_${n}`;
+    const rows = await t.query<{ seq: number; next_attempt_at: number }>(
+      group.map((_, n) => one(n)).join(' UNION ALL '),
+      group.flatMap((lane) => [lane, ...filterParams, q.limit]),
+    );
+    for (const r of rows) picks.push({ seq: Number(r.seq), at: Number(r.next_attempt_at) });
+  }
+  if (picks.length === 0) return [];
+  const seqs = picks.sort((a, b) => a.at - b.at || a.seq - b.seq).slice(0, q.limit).map((p) => p.seq);
+  // Locked only now, by primary key, with the columns the choice needs (the chosen ones are read
+  // whole with their bodies after: withBodies). The status is read again under the lock: another
+  // claimer may have taken a row meanwhile (PostgreSQL; SQLite runs one transaction at a time).
+  const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
+  return t.query<Candidate>(
+    `SELECT d.seq, d.id, d.tenant_id, d.webhook_id, d.endpoint_key FROM deliveries d
+     WHERE d.status = ${STATUS.pending} AND d.seq IN (${placeholders(seqs.length)})
+     ORDER BY d.next_attempt_at, d.seq${lock}`, seqs,
+  );
+}
+
+export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring): Promise<ClaimedDelivery[]> {
   const { now, owner } = opts;
   return db.tx(async (t) => {
     await relaxedCommit(t);
@@ -26,12 +85,16 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
     );
     const mine = new Set<string>();
     const busy: string[] = [];
+    const paused: string[] = [];
     for (const e of states) {
       const live = e.owner !== null && Number(e.owner_until) > now;
-      if (live && e.owner === owner && !(Number(e.blocked_until) > now)) mine.add(e.endpoint_key);
-      else if ((live && e.owner !== owner) || Number(e.blocked_until) > now) busy.push(e.endpoint_key);
+      // Before this change an origin row could carry a pause too: it still counts, for everyone.
+      if (Number(e.blocked_until) > now) (e.endpoint_key.includes(' ') ? paused : busy).push(e.endpoint_key);
+      else if (live && e.owner === owner) mine.add(e.endpoint_key);
+      else if (live) busy.push(e.endpoint_key);
     }
-    const excluded = [...new Set([...busy, ...(opts.skipEndpoints ?? [])])];
+    const excluded = new Set(busy);
+    const skippedLanes = new Set([...paused, ...(opts.skipLanes ?? [])]);
     const ownedLive = states.filter((e) => e.owner !== null && Number(e.owner_until) > now).length;
     // Live dispatchers register by heartbeat (renewLeases) in settings: `dispatcher:<owner>`.
     const liveRows = await t.query<{ n: number }>(
@@ -40,26 +103,12 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
     const live = Math.max(1, Number(liveRows[0]?.n ?? 1));
     const limited = await t.query<{ id: string }>('SELECT id FROM webhooks WHERE next_send_at > ?', [now + 1000]);
 
-    const where = [`d.status = ${STATUS.pending}`, 'd.next_attempt_at <= ?'];
-    const params: SqlValue[] = [now];
-    if (excluded.length > 0) { where.push(`d.endpoint_key NOT IN (${placeholders(excluded.length)})`); params.push(...excluded); }
-    if (limited.length > 0) { where.push(`d.webhook_id NOT IN (${placeholders(limited.length)})`); params.push(...limited.map((l) => l.id)); }
-    // Per-application ordering: only the head of each (webhook, application) chain.
-    where.push(`(d.order_key IS NULL OR NOT EXISTS (
-      SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.order_key = d.order_key
-        AND p.seq < d.seq AND p.status IN (${STATUS.pending}, ${STATUS.sending})))`);
-    params.push(opts.limit);
-    // The due rows are picked by position alone (narrow rows, a top-N sort or an index walk),
-    // then joined to their bodies and locked. With FOR UPDATE on the outer query, PostgreSQL
-    // cannot stop a sort early: on fresh statistics it sorted every pending row with its body
-    // on disk (80 ms with 20,000 pending). The outer status check is re-read under the lock.
-    const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
-    const candidates = (await t.query(
-      `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id
-       WHERE d.status = ${STATUS.pending} AND d.seq IN (
-         SELECT d.seq FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.next_attempt_at, d.seq LIMIT ?)
-       ORDER BY d.next_attempt_at, d.seq${lock}`, params,
-    )).map(toDelivery);
+    const candidates = await dueCandidates(t, {
+      now, limit: opts.limit, limited: limited.map((l) => l.id),
+      // A lane is passed over when this dispatcher holds enough of it, it is paused, or its
+      // origin is served by another dispatcher (or paused as a whole, as rows before lanes were).
+      passOver: (lane) => skippedLanes.has(lane) || excluded.has(lane.slice(lane.indexOf(' ') + 1)),
+    });
     if (candidates.length === 0) return [];
 
     // Take ownership of the endpoints; one that another dispatcher took meanwhile is left alone.
@@ -72,7 +121,9 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
     const mayTake = Math.min(opts.newEndpoints ?? Infinity, Math.max(0, share - mine.size));
     // In key order, so two claimers never wait on each other's endpoint rows in a cycle.
     for (const key of keys) {
-      if (!mine.has(key) && taken >= mayTake) continue;
+      // Ours and live already: the heartbeat keeps it; no statement needed (one fewer per claim).
+      if (mine.has(key)) { owned.add(key); continue; }
+      if (taken >= mayTake) continue;
       const n = await t.execute(
         `INSERT INTO endpoints (endpoint_key, owner, owner_until, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (endpoint_key) DO UPDATE SET owner = excluded.owner, owner_until = excluded.owner_until, updated_at = excluded.updated_at
@@ -87,19 +138,24 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
 
     const hookIds = [...new Set(candidates.map((c) => c.webhook_id))];
     const hooks = new Map((await t.query(`SELECT * FROM webhooks WHERE id IN (${placeholders(hookIds.length)})`, hookIds))
-      .map((r) => [String(r.id), { webhook: toWebhook(r), nextSendAt: r.next_send_at === null ? null : Number(r.next_send_at) }]));
+      .map((r) => [String(r.id), { webhook: toWebhook(r, ring), nextSendAt: r.next_send_at === null ? null : Number(r.next_send_at) }]));
 
-    const claimed: ClaimedDelivery[] = [];
+    const chosen: { seq: number; webhook: Webhook; notBefore: number }[] = [];
     const inactive: string[] = [];
     const slots = new Map<string, number>();
-    const perEndpoint = new Map<string, number>();
+    // Taken per lane in this claim; a delivery is taken while that stays under its webhook's room.
+    const takenByLane = new Map<string, number>();
     for (const d of candidates) {
       if (!owned.has(d.endpoint_key)) continue;
       const h = hooks.get(d.webhook_id);
       if (!h || !h.webhook.active) { inactive.push(d.id); continue; }
-      const n = perEndpoint.get(d.endpoint_key) ?? 0;
-      if (opts.perEndpoint !== undefined && n >= opts.perEndpoint) continue;
       const w = h.webhook;
+      const lane = laneKey(d.tenant_id, d.endpoint_key);
+      const n = takenByLane.get(lane) ?? 0;
+      if (opts.room) {
+        const { rounds, defaultConcurrency, held } = opts.room;
+        if (n >= claimRoom(concurrencyOf(w.max_concurrency, defaultConcurrency), rounds, held.get(lane) ?? 0)) continue;
+      }
       let notBefore = now;
       if (w.rate_limit) {
         const slot = takeRateSlot(slots.get(w.id) ?? h.nextSendAt, w.rate_limit, now);
@@ -107,9 +163,10 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
         notBefore = slot.notBefore;
         slots.set(w.id, slot.nextFree);
       }
-      perEndpoint.set(d.endpoint_key, n + 1);
-      claimed.push({ delivery: { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1 }, webhook: w, notBefore });
+      takenByLane.set(lane, n + 1);
+      chosen.push({ seq: Number(d.seq), webhook: w, notBefore });
     }
+    const claimed = await withBodies(t, chosen);
     const ids = claimed.map((c) => c.delivery.id);
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
@@ -129,6 +186,33 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions): Promise<Claim
       );
     }
     return claimed;
+  });
+}
+
+/** The columns a claim chooses by: the full rows are read for the chosen ones only (withBodies). */
+interface Candidate {
+  seq: number;
+  id: string;
+  tenant_id: string;
+  webhook_id: string;
+  endpoint_key: string;
+}
+
+/** The chosen deliveries read whole, with their bodies, in the order they were chosen (due time, seq). */
+async function withBodies(t: Db, chosen: { seq: number; webhook: Webhook; notBefore: number }[]): Promise<ClaimedDelivery[]> {
+  const rows = new Map<number, Delivery>();
+  for (let i = 0; i < chosen.length; i += 500) {
+    const chunk = chosen.slice(i, i + 500).map((c) => c.seq);
+    const found = await t.query(
+      `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.seq IN (${placeholders(chunk.length)})`, chunk,
+    );
+    for (const r of found) rows.set(Number(r.seq), toDelivery(r));
+  }
+  return chosen.flatMap(({ seq, webhook, notBefore }) => {
+    const d = rows.get(seq);
+    // Chosen with its payload, under this transaction's write lock (SQLite) or row lock
+    // (PostgreSQL): always there.
+    return d ? [{ delivery: { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1 }, webhook, notBefore }] : [];
   });
 }
 

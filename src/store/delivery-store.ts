@@ -14,9 +14,12 @@
  * a dead one's run out and another dispatcher takes over.
  */
 import type { Db, SqlValue } from './db.js';
+import type { Keyring } from '../domain/encryption.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
+import { laneKey } from '../domain/limits.js';
 import { claimDeliveries, renewLeases } from './claims.js';
-import { OUTCOME, placeholders, relaxedCommit, STATUS } from './sql.js';
+import { applicationSummary, deliveryWhere } from './delivery-filter.js';
+import { cannotAbort, insertMany, OUTCOME, placeholders, relaxedCommit, STATUS } from './sql.js';
 import type { AttemptOutcome, ClaimedDelivery, ClaimOptions, DispatchStore } from './dispatch-store.js';
 import {
   ATTEMPT_OUTCOME, DELIVERY_STATUS, type Attempt, type Delivery, type DeliveryFilter, type Page, type PageQuery, type Webhook,
@@ -27,6 +30,8 @@ export interface QueueStats {
   scheduled: number;
   sending: number;
   oldestDueAt: number | null;
+  /** Fan-out jobs whose deliveries are not all written yet (fanout.ts). */
+  fanoutJobs: number;
 }
 
 export interface WebhookStats {
@@ -45,6 +50,8 @@ export interface MinuteBucket {
   failure: number;
 }
 
+export type BulkAction = 'retry_now' | 'resend';
+
 /** Deliveries as the API and the operators see them; the dispatcher's side is DispatchStore. */
 export interface DeliveryStore {
   listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>>;
@@ -53,13 +60,21 @@ export interface DeliveryStore {
 
   /** A terminal delivery goes again with a fresh schedule; null when not found or still in progress. */
   resendDelivery(tenantId: string, id: string, now: number): Promise<Delivery | null>;
+  /** A pending delivery becomes due now, its schedule kept; null when not found or not pending. */
+  retryDeliveryNow(tenantId: string, id: string, now: number): Promise<Delivery | null>;
+  /** retry_now or resend on ids or on a list filter; the count only with dryRun. */
+  bulkDeliveries(tenantId: string, action: BulkAction, target: { ids?: string[]; filter?: DeliveryFilter }, now: number, dryRun?: boolean): Promise<number>;
   /** Every failed delivery of a webhook created in [since, until) goes again. */
   recoverDeliveries(tenantId: string, webhookId: string, since: number, until: number, now: number): Promise<number>;
   /** Pending deliveries of a disabled webhook become failed (visible, resendable). */
   failPendingDeliveries(webhookId: string, reason: string, now: number): Promise<number>;
   queueStats(now: number): Promise<QueueStats>;
+  /** Those of the given webhook ids that exist and are not deleted (metrics drop the others). */
+  liveWebhookIds(webhookIds: string[]): Promise<string[]>;
   /** Attempts of one webhook since a time: outcome counts, latency percentiles, last error. */
   webhookStats(webhookId: string, since: number): Promise<WebhookStats>;
+  /** Deliveries finished per minute: succeeded, and failed for good (retries not counted). */
+  deliveriesPerMinute(tenantId: string, since: number, webhookId?: string): Promise<MinuteBucket[]>;
   /** Attempts per minute by outcome, for a tenant or one of its webhooks. */
   attemptsPerMinute(tenantId: string, since: number, webhookId?: string): Promise<MinuteBucket[]>;
 }
@@ -69,7 +84,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
   /** PostgreSQL: the NOTIFY channel that wakes dispatchers in other processes. */
   protected wakeChannel: string | null = null;
 
-  constructor(protected readonly db: Db) {}
+  constructor(protected readonly db: Db, protected readonly ring: Keyring) {}
 
   /** Tells dispatchers elsewhere that deliveries became due (sent on commit; a hint only). */
   protected async notifyWake(t: Db = this.db): Promise<void> {
@@ -77,22 +92,50 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
   }
 
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>> {
-    // Newest first: what an operator looking at deliveries wants to see.
+    // Newest first unless asked: what an operator looking at deliveries wants to see.
+    const asc = filter.order === 'asc';
     const before = decodeCursor(page.cursor);
-    const where = ['d.tenant_id = ?'];
-    const params: SqlValue[] = [tenantId];
-    if (before !== null) { where.push('d.seq < ?'); params.push(before); }
-    if (filter.webhook_id) { where.push('d.webhook_id = ?'); params.push(filter.webhook_id); }
-    if (filter.event_id) { where.push('d.event_id = ?'); params.push(filter.event_id); }
-    if (filter.subject) { where.push('d.subject = ?'); params.push(filter.subject); }
-    if (filter.status) { where.push('d.status = ?'); params.push(filter.status); }
-    if (filter.since !== undefined) { where.push('d.created_at >= ?'); params.push(filter.since); }
-    if (filter.until !== undefined) { where.push('d.created_at < ?'); params.push(filter.until); }
+    const { where, params } = deliveryWhere(tenantId, filter);
+    if (before !== null) { where.push(asc ? 'd.seq > ?' : 'd.seq < ?'); params.push(before); }
     params.push(page.limit + 1);
+    // The pratica's doc rides along for its subject and applicant (one page of rows, by primary key).
     const rows = await this.db.query(
-      `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE ${where.join(' AND ')} ORDER BY d.seq DESC LIMIT ?`, params,
+      `SELECT d.*, p.body, p.content_type, a.doc AS app_doc FROM deliveries d JOIN payloads p ON p.id = d.payload_id
+       LEFT JOIN applications a ON a.id = d.subject AND a.tenant_id = d.tenant_id
+       WHERE ${where.join(' AND ')} ORDER BY d.seq ${asc ? '' : 'DESC'} LIMIT ?`, params,
     );
-    return toPage(rows.map(toDelivery), page.limit, (d) => d.seq);
+    return toPage(rows.map((r) => ({ ...toDelivery(r), application: applicationSummary(r.app_doc) })), page.limit, (d) => d.seq);
+  }
+
+  /**
+   * Operator actions on many deliveries, by ids or by a list filter. `retry_now`: pending ones
+   * become due at once; `resend`: finished ones go again with a fresh schedule. Both count the
+   * next attempt as manual; numbering goes on. With `dryRun` only the count is answered.
+   */
+  async bulkDeliveries(tenantId: string, action: BulkAction, target: { ids?: string[]; filter?: DeliveryFilter }, now: number, dryRun = false): Promise<number> {
+    const { where, params } = deliveryWhere(tenantId, target.filter ?? {});
+    if (target.ids) {
+      if (target.ids.length === 0) return 0;
+      where.push(`d.id IN (${placeholders(target.ids.length)})`);
+      params.push(...target.ids);
+    }
+    where.push(action === 'retry_now' ? `d.status = ${STATUS.pending}` : `d.status IN (${STATUS.failed}, ${STATUS.succeeded}, ${STATUS.cancelled})`);
+    const chosen = `SELECT d.id FROM deliveries d WHERE ${where.join(' AND ')}`;
+    if (dryRun) {
+      const rows = await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM (${chosen}) x`, params);
+      return Number(rows[0]?.n ?? 0);
+    }
+    const set = action === 'retry_now'
+      ? `manual_attempts = manual_attempts || ',' || CAST(attempt_offset + attempts + 1 AS TEXT)`
+      : `attempt_offset = attempt_offset + attempts, attempts = 0, completed_at = NULL,
+         manual_attempts = manual_attempts || ',' || CAST(attempt_offset + attempts + 1 AS TEXT)`;
+    const n = await this.db.execute(
+      `UPDATE deliveries SET ${set}, status = ${STATUS.pending}, next_attempt_at = ?, updated_at = ?
+       WHERE id IN (${chosen}) AND ${action === 'retry_now' ? `status = ${STATUS.pending}` : `status IN (${STATUS.failed}, ${STATUS.succeeded}, ${STATUS.cancelled})`}`,
+      [now, now, ...params],
+    );
+    if (n > 0) await this.notifyWake();
+    return n;
   }
 
   async getDelivery(tenantId: string, id: string): Promise<Delivery | null> {
@@ -106,7 +149,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
   }
 
   claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
-    return claimDeliveries(this.db, opts);
+    return claimDeliveries(this.db, opts, this.ring);
   }
 
   renewLeases(owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void> {
@@ -119,7 +162,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
       await relaxedCommit(t);
       // Per webhook and endpoint, the batch's outcomes are folded into one state write each.
       const webhookOk = new Map<string, { ok: boolean; at: number }>();
-      const endpointOk = new Map<string, boolean>();
+      const laneOk = new Map<string, boolean>();
       // Plain successes (the common case) move on in one statement per status code; the rest
       // one by one. Attempt rows go in as multi-row inserts. Measured: flushes cost a third less.
       const successes = new Map<number, AttemptOutcome[]>();
@@ -145,39 +188,38 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
         for (let i = 0; i < list.length; i += 500) {
           const chunk = list.slice(i, i + 500);
           await t.execute(
-            `UPDATE deliveries SET status = ${STATUS.succeeded}, next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
+            `${cannotAbort(t.dialect, 'UPDATE')} deliveries SET status = ${STATUS.succeeded}, next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
                lease_owner = NULL, lease_until = NULL, updated_at = ?, completed_at = ?
              WHERE lease_owner = ? AND status = ${STATUS.sending} AND id IN (${placeholders(chunk.length)})`,
             [code, doneAt, doneAt, chunk[0].owner, ...chunk.map((o) => o.deliveryId)],
           );
         }
       }
-      for (let i = 0; i < outcomes.length; i += 50) {
-        const chunk = outcomes.slice(i, i + 50);
-        await t.execute(
-          `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, started_at, duration_ms, url, outcome, status_code,
-             response_headers, response_body, response_truncated, error_class, error_message, next_attempt_at)
-           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-          chunk.flatMap((o) => [`att_${o.deliveryId.slice(4)}_${o.attempt}_${o.startedAt.toString(36)}`, o.deliveryId, o.webhookId, o.attempt,
-            o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
-            o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
-            o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null]),
-        );
-      }
+      await insertMany(t,
+        `${cannotAbort(t.dialect, 'INSERT INTO')} attempts (id, delivery_id, webhook_id, attempt, started_at, duration_ms, url, outcome, status_code,
+           response_headers, response_body, response_truncated, error_class, error_message, next_attempt_at)`,
+        '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        outcomes.map((o) => [`att_${o.deliveryId.slice(4)}_${o.attempt}_${o.startedAt.toString(36)}`, o.deliveryId, o.webhookId, o.attempt,
+          o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
+          o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
+          o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null]),
+        50);
       for (const o of outcomes) {
         const end = o.startedAt + o.durationMs;
         const prev = webhookOk.get(o.webhookId);
         // A success anywhere in the batch ends the failing streak; otherwise the first failure starts it.
         webhookOk.set(o.webhookId, prev?.ok || o.result === 'success' ? { ok: true, at: 0 } : { ok: false, at: prev?.at ?? o.startedAt });
-        if (o.endpointBlockedUntil === null) {
-          if (o.result === 'success') endpointOk.set(o.endpointKey, true);
+        // A slow-down pauses the lane (this tenant at this origin), kept in an endpoints row of its own.
+        const lane = laneKey(o.tenantId, o.endpointKey);
+        if (o.laneBlockedUntil === null) {
+          if (o.result === 'success') laneOk.set(lane, true);
         } else {
-          endpointOk.delete(o.endpointKey);
+          laneOk.delete(lane);
           await t.execute(
             `INSERT INTO endpoints (endpoint_key, blocked_until, slowdowns, updated_at) VALUES (?, ?, 1, ?)
              ON CONFLICT (endpoint_key) DO UPDATE SET slowdowns = endpoints.slowdowns + 1, updated_at = excluded.updated_at,
                blocked_until = CASE WHEN endpoints.blocked_until > excluded.blocked_until THEN endpoints.blocked_until ELSE excluded.blocked_until END`,
-            [o.endpointKey, o.endpointBlockedUntil, end],
+            [lane, o.laneBlockedUntil, end],
           );
         }
       }
@@ -185,15 +227,15 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
         if (st.ok) await t.execute('UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL', [id]);
         else await t.execute('UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL', [st.at, id]);
       }
-      for (const key of [...endpointOk.keys()].sort()) {
+      for (const key of [...laneOk.keys()].sort()) {
         await t.execute('UPDATE endpoints SET slowdowns = 0 WHERE endpoint_key = ? AND slowdowns > 0', [key]);
       }
     });
   }
 
-  /** How many slow-downs in a row an endpoint has had (for its back-off). */
-  async endpointSlowdowns(endpointKey: string): Promise<number> {
-    const rows = await this.db.query<{ slowdowns: number }>('SELECT slowdowns FROM endpoints WHERE endpoint_key = ?', [endpointKey]);
+  /** How many slow-downs in a row a lane has had (for its back-off). */
+  async laneSlowdowns(lane: string): Promise<number> {
+    const rows = await this.db.query<{ slowdowns: number }>('SELECT slowdowns FROM endpoints WHERE endpoint_key = ?', [lane]);
     return rows[0] ? Number(rows[0].slowdowns) : 0;
   }
 
@@ -227,23 +269,23 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
          AND failing_since IS NOT NULL AND failing_since <= ?`,
       [...webhookIds, failingSince],
     );
-    return rows.map(toWebhook);
+    return rows.map((r) => toWebhook(r, this.ring));
   }
 
   async resendDelivery(tenantId: string, id: string, now: number): Promise<Delivery | null> {
-    const changed = await this.db.execute(
-      `UPDATE deliveries SET status = ${STATUS.pending}, attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
-       WHERE tenant_id = ? AND id = ? AND status IN (${STATUS.failed}, ${STATUS.succeeded}, ${STATUS.cancelled})`,
-      [now, now, tenantId, id],
-    );
-    if (changed === 0) return null;
-    await this.notifyWake();
-    return this.getDelivery(tenantId, id);
+    const changed = await this.bulkDeliveries(tenantId, 'resend', { ids: [id] }, now);
+    return changed === 0 ? null : this.getDelivery(tenantId, id);
+  }
+
+  async retryDeliveryNow(tenantId: string, id: string, now: number): Promise<Delivery | null> {
+    const changed = await this.bulkDeliveries(tenantId, 'retry_now', { ids: [id] }, now);
+    return changed === 0 ? null : this.getDelivery(tenantId, id);
   }
 
   async recoverDeliveries(tenantId: string, webhookId: string, since: number, until: number, now: number): Promise<number> {
     const n = await this.db.execute(
-      `UPDATE deliveries SET status = ${STATUS.pending}, attempts = 0, next_attempt_at = ?, completed_at = NULL, updated_at = ?
+      `UPDATE deliveries SET status = ${STATUS.pending}, attempt_offset = attempt_offset + attempts, attempts = 0,
+         manual_attempts = manual_attempts || ',' || CAST(attempt_offset + attempts + 1 AS TEXT), next_attempt_at = ?, completed_at = NULL, updated_at = ?
        WHERE tenant_id = ? AND webhook_id = ? AND status = ${STATUS.failed} AND created_at >= ? AND created_at < ?`,
       [now, now, tenantId, webhookId, since, until],
     );
@@ -259,6 +301,17 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
     );
   }
 
+  async liveWebhookIds(webhookIds: string[]): Promise<string[]> {
+    const out: string[] = [];
+    // 500 at a time: SQLite allows 32,766 parameters, but a scrape has no need to push it.
+    for (let i = 0; i < webhookIds.length; i += 500) {
+      const ids = webhookIds.slice(i, i + 500);
+      const rows = await this.db.query<{ id: string }>(`SELECT id FROM webhooks WHERE id IN (${placeholders(ids.length)}) AND deleted_at IS NULL`, ids);
+      out.push(...rows.map((r) => r.id));
+    }
+    return out;
+  }
+
   async queueStats(now: number): Promise<QueueStats> {
     const rows = await this.db.query<{ due: number; scheduled: number; oldest: number | null }>(
       `SELECT SUM(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END) AS due,
@@ -268,10 +321,11 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
       [now, now, now],
     );
     const sending = await this.db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE status = ${STATUS.sending}`);
+    const jobs = await this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM fanout_jobs');
     const r = rows[0];
     return {
       due: Number(r?.due ?? 0), scheduled: Number(r?.scheduled ?? 0), sending: Number(sending[0]?.n ?? 0),
-      oldestDueAt: r?.oldest === null || r?.oldest === undefined ? null : Number(r.oldest),
+      oldestDueAt: r?.oldest === null || r?.oldest === undefined ? null : Number(r.oldest), fanoutJobs: Number(jobs[0]?.n ?? 0),
     };
   }
 
@@ -307,6 +361,18 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
       attempts: n, successes: ok, failures: n - ok, p50_ms: await pct(0.5), p95_ms: await pct(0.95), p99_ms: await pct(0.99),
       last_error: l ? { at: Number(l.started_at), error: l.error_class ? `${l.error_class}: ${l.error_message ?? ''}` : `HTTP ${l.status_code}` } : null,
     };
+  }
+
+  async deliveriesPerMinute(tenantId: string, since: number, webhookId?: string): Promise<MinuteBucket[]> {
+    const params: SqlValue[] = [tenantId, since];
+    let extra = '';
+    if (webhookId) { extra = ' AND webhook_id = ?'; params.push(webhookId); }
+    const rows = await this.db.query<{ m: number; ok: number; ko: number }>(
+      `SELECT completed_at / 60000 AS m, SUM(CASE WHEN status = ${STATUS.succeeded} THEN 1 ELSE 0 END) AS ok,
+              SUM(CASE WHEN status = ${STATUS.failed} THEN 1 ELSE 0 END) AS ko
+       FROM deliveries WHERE tenant_id = ? AND completed_at >= ?${extra} GROUP BY completed_at / 60000 ORDER BY 1`, params,
+    );
+    return rows.map((r) => ({ minute: Math.floor(Number(r.m)) * 60000, success: Number(r.ok), failure: Number(r.ko) }));
   }
 
   async attemptsPerMinute(tenantId: string, since: number, webhookId?: string): Promise<MinuteBucket[]> {

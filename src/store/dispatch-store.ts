@@ -10,10 +10,14 @@ export interface ClaimOptions {
   limit: number;
   now: number;
   leaseMs: number;
-  /** Endpoints this dispatcher has enough of queued already. */
-  skipEndpoints?: string[];
-  /** Most deliveries to take for one endpoint in this claim. */
-  perEndpoint?: number;
+  /** Lanes (`laneKey(tenant, origin)`) this dispatcher has enough of queued already. */
+  skipLanes?: string[];
+  /**
+   * Size each lane's take by what it can send soon (limits.ts `claimRoom`): `rounds` of its
+   * concurrency (the webhook's max_concurrency, else `defaultConcurrency`) less `held[lane]`,
+   * what the dispatcher holds of it already. Without it, a claim takes what is due up to `limit`.
+   */
+  room?: { rounds: number; defaultConcurrency: number; held: ReadonlyMap<string, number> };
   /**
    * Most endpoints to take over in this claim besides those this owner serves already, so
    * that dispatchers woken together share the endpoints instead of the first taking them all.
@@ -32,6 +36,7 @@ export interface AttemptOutcome {
   deliveryId: string;
   owner: string;
   webhookId: string;
+  tenantId: string;
   endpointKey: string;
   attempt: number;
   startedAt: number;
@@ -46,16 +51,16 @@ export interface AttemptOutcome {
   truncated: boolean;
   errorClass: string | null;
   errorMessage: string | null;
-  /** Slow the whole endpoint down until then (429/502/503/504). */
-  endpointBlockedUntil: number | null;
+  /** Slow the lane (this tenant at this origin) down until then (429/502/503/504). */
+  laneBlockedUntil: number | null;
 }
 
 export interface DispatchStore {
   claimDeliveries(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Records attempts and moves their deliveries on, in one transaction. */
   completeAttempts(outcomes: AttemptOutcome[]): Promise<void>;
-  /** How many slow-downs in a row an endpoint has had (for its back-off). */
-  endpointSlowdowns(endpointKey: string): Promise<number>;
+  /** How many slow-downs in a row a lane (`laneKey(tenant, origin)`) has had (for its back-off). */
+  laneSlowdowns(laneKey: string): Promise<number>;
   /**
    * Heartbeat: extends the leases of this owner's claims and its ownership of the endpoints it
    * still has work for; gives up ownership of the others.

@@ -6,18 +6,12 @@
  * when it masks an ingest URL (src/logger.ts), so a log line can be matched to its token.
  */
 import { prefixedId, sha256 } from '../domain/ids.js';
+import { CredentialTable } from './credentials.js';
 import type { Db } from './db.js';
+import type { IssuedCredential } from './types.js';
 
-export interface IngestToken {
-  id: string;
-  tenant_id: string;
-  name: string;
-  /** The first characters of the token (`ingt_` + 4), safe to show and log. */
-  prefix: string;
-  created_at: number;
-  revoked_at: number | null;
-  last_used_at: number | null;
-}
+/** An ingest token; its prefix is `ingt_` and 4 characters. */
+export type IngestToken = IssuedCredential;
 
 /** A token just created: the only moment its secret value exists outside the core's config. */
 export interface IssuedIngestToken extends IngestToken {
@@ -37,52 +31,31 @@ export interface IngestTokenStore {
 /** Characters of a token shown in listings and kept by the log mask. */
 export const INGEST_TOKEN_PREFIX_LENGTH = 9;
 
-type Row = Record<string, unknown>;
-
-const toIngestToken = (r: Row): IngestToken => ({
-  id: String(r.id), tenant_id: String(r.tenant_id), name: String(r.name), prefix: String(r.prefix),
-  created_at: Number(r.created_at),
-  revoked_at: r.revoked_at === null || r.revoked_at === undefined ? null : Number(r.revoked_at),
-  last_used_at: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
-});
-
 export class SqlIngestTokenStore implements IngestTokenStore {
-  constructor(protected readonly db: Db) {}
+  private readonly table: CredentialTable;
+
+  constructor(db: Db) {
+    this.table = new CredentialTable(db, 'ingest_tokens');
+  }
 
   async create(tenantId: string, name: string): Promise<IssuedIngestToken> {
     // 24 random bytes = 192 bits, base64url so it sits in a URL path without escaping.
     const token = prefixedId('ingt', 24);
-    const rows = await this.db.query(
-      'INSERT INTO ingest_tokens (id, tenant_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
-      [prefixedId('itk'), tenantId, name, token.slice(0, INGEST_TOKEN_PREFIX_LENGTH), sha256(token), Date.now()],
-    );
-    return { ...toIngestToken(rows[0]), token };
+    const row = await this.table.insert({
+      id: prefixedId('itk'), tenant_id: tenantId, name, prefix: token.slice(0, INGEST_TOKEN_PREFIX_LENGTH), hash: sha256(token),
+    });
+    return { ...row, token };
   }
 
-  async list(tenantId: string): Promise<IngestToken[]> {
-    const rows = await this.db.query('SELECT * FROM ingest_tokens WHERE tenant_id = ? ORDER BY seq', [tenantId]);
-    return rows.map(toIngestToken);
+  list(tenantId: string): Promise<IngestToken[]> {
+    return this.table.list(tenantId);
   }
 
-  async revoke(tenantId: string, id: string): Promise<IngestToken | null> {
-    await this.db.execute(
-      'UPDATE ingest_tokens SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL',
-      [Date.now(), tenantId, id],
-    );
-    const rows = await this.db.query('SELECT * FROM ingest_tokens WHERE tenant_id = ? AND id = ?', [tenantId, id]);
-    return rows[0] ? toIngestToken(rows[0]) : null;
+  revoke(tenantId: string, id: string): Promise<IngestToken | null> {
+    return this.table.revoke(tenantId, id);
   }
 
-  async findLiveByHash(hash: string): Promise<IngestToken | null> {
-    const rows = await this.db.query('SELECT * FROM ingest_tokens WHERE hash = ? AND revoked_at IS NULL', [hash]);
-    if (!rows[0]) return null;
-    const t = toIngestToken(rows[0]);
-    // Written at most once a minute: a core sending hundreds of events must not turn each into a write.
-    const now = Date.now();
-    if (t.last_used_at === null || now - t.last_used_at > 60_000) {
-      await this.db.execute('UPDATE ingest_tokens SET last_used_at = ? WHERE id = ?', [now, t.id]);
-      t.last_used_at = now;
-    }
-    return t;
+  findLiveByHash(hash: string): Promise<IngestToken | null> {
+    return this.table.findLiveByHash(hash);
   }
 }

@@ -12,6 +12,7 @@
  * The SQL is dialect-neutral (`?` placeholders, integer ms times, JSON as TEXT, RETURNING,
  * SUBSTR/LENGTH/LOWER/LIKE … ESCAPE), so the same code runs on SQLite and PostgreSQL.
  */
+import { openOrPlain, seal, type Keyring } from '../domain/encryption.js';
 import type { Db, SqlValue } from './db.js';
 import { decodeCursor, encodeCursor } from './rows.js';
 import { sqlStates } from './sql.js';
@@ -92,6 +93,8 @@ export interface InspectorStore {
   /** A live bin whoever owns it: the capture endpoint's lookup. */
   findLiveBin(id: string, now?: number): Promise<Bin | null>;
   listBins(tenantId: string, page: { limit: number; cursor?: string | null }, now?: number): Promise<Page<Bin>>;
+  /** A tenant's live bins and the bytes their captures hold (the inspector quotas). */
+  usage(tenantId: string, now?: number): Promise<{ bins: number; bytes: number }>;
   /** Setting `responses` restarts the sequence (hits = 0). */
   updateBin(owner: BinOwner, id: string, patch: Partial<Pick<Bin, 'name' | 'secret' | 'responses' | 'max_requests'>>, now?: number): Promise<Bin | null>;
   /** Makes the bin disappear at once; the sweep removes its captures later. */
@@ -130,11 +133,12 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const parse = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (JSON.parse(String(v)) as T));
 
-const toBin = (r: Row): Bin => ({
+const toBin = (r: Row, ring: Keyring): Bin => ({
   id: String(r.id),
   tenant_id: strOrNull(r.tenant_id),
   name: strOrNull(r.name),
-  secret: strOrNull(r.secret),
+  // Sealed at rest (issue 12, item 8); a row from before the migration pass is still plaintext.
+  secret: r.secret == null ? null : openOrPlain(ring, String(r.secret)),
   responses: parse<ResponseStep[]>(r.responses),
   max_requests: Number(r.max_requests),
   hits: Number(r.hits),
@@ -200,16 +204,16 @@ async function insertCapture(db: Db, c: NewCapture, maxRequests: number): Promis
 }
 
 export class SqlInspectorStore implements InspectorStore {
-  constructor(protected readonly db: Db) {}
+  constructor(protected readonly db: Db, private readonly ring: Keyring) {}
 
   async createBin(bin: Omit<Bin, 'hits' | 'updated_at' | 'request_count'>): Promise<Bin> {
     const rows = await this.db.query(
       `INSERT INTO inspector_bins (id, tenant_id, name, secret, responses, max_requests, hits, created_at, updated_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING *`,
-      [bin.id, bin.tenant_id, bin.name, bin.secret, bin.responses ? JSON.stringify(bin.responses) : null,
+      [bin.id, bin.tenant_id, bin.name, bin.secret === null ? null : seal(this.ring, bin.secret), bin.responses ? JSON.stringify(bin.responses) : null,
         bin.max_requests, bin.created_at, bin.created_at, bin.expires_at],
     );
-    return { ...toBin(rows[0]), request_count: 0 };
+    return { ...toBin(rows[0], this.ring), request_count: 0 };
   }
 
   async getBin(owner: BinOwner, id: string, now = Date.now()): Promise<Bin | null> {
@@ -218,12 +222,21 @@ export class SqlInspectorStore implements InspectorStore {
       `SELECT ${BIN_COLUMNS} FROM inspector_bins b WHERE b.id = ? AND b.${o.sql} AND b.expires_at > ?`,
       [id, ...o.params, now],
     );
-    return rows[0] ? toBin(rows[0]) : null;
+    return rows[0] ? toBin(rows[0], this.ring) : null;
   }
 
   async findLiveBin(id: string, now = Date.now()): Promise<Bin | null> {
     const rows = await this.db.query('SELECT * FROM inspector_bins WHERE id = ? AND expires_at > ?', [id, now]);
-    return rows[0] ? toBin(rows[0]) : null;
+    return rows[0] ? toBin(rows[0], this.ring) : null;
+  }
+
+  async usage(tenantId: string, now = Date.now()): Promise<{ bins: number; bytes: number }> {
+    const rows = await this.db.query(
+      `SELECT COUNT(*) AS bins, COALESCE(SUM((SELECT COALESCE(SUM(c.size), 0) FROM inspector_captures c WHERE c.bin_id = b.id)), 0) AS bytes
+       FROM inspector_bins b WHERE b.tenant_id = ? AND b.expires_at > ?`,
+      [tenantId, now],
+    );
+    return { bins: Number(rows[0].bins), bytes: Number(rows[0].bytes) };
   }
 
   async listBins(tenantId: string, page: { limit: number; cursor?: string | null }, now = Date.now()): Promise<Page<Bin>> {
@@ -234,14 +247,14 @@ export class SqlInspectorStore implements InspectorStore {
     );
     const items = rows.slice(0, page.limit);
     const next_cursor = rows.length > page.limit ? encodeCursor(Number(items[items.length - 1].seq)) : null;
-    return { items: items.map(toBin), next_cursor };
+    return { items: items.map((r) => toBin(r, this.ring)), next_cursor };
   }
 
   async updateBin(owner: BinOwner, id: string, patch: Partial<Pick<Bin, 'name' | 'secret' | 'responses' | 'max_requests'>>, now = Date.now()): Promise<Bin | null> {
     const sets: string[] = ['updated_at = ?'];
     const params: SqlValue[] = [now];
     if (patch.name !== undefined) { sets.push('name = ?'); params.push(patch.name); }
-    if (patch.secret !== undefined) { sets.push('secret = ?'); params.push(patch.secret); }
+    if (patch.secret !== undefined) { sets.push('secret = ?'); params.push(patch.secret === null ? null : seal(this.ring, patch.secret)); }
     if (patch.max_requests !== undefined) { sets.push('max_requests = ?'); params.push(patch.max_requests); }
     if (patch.responses !== undefined) {
       sets.push('responses = ?', 'hits = 0');
@@ -270,7 +283,7 @@ export class SqlInspectorStore implements InspectorStore {
       'UPDATE inspector_bins SET hits = hits + 1 WHERE id = ? AND expires_at > ? RETURNING *',
       [id, now],
     );
-    return rows[0] ? toBin(rows[0]) : null;
+    return rows[0] ? toBin(rows[0], this.ring) : null;
   }
 
   async recordCapture(binId: string, now: number, make: (bin: Bin) => NewCapture): Promise<{ bin: Bin; capture: Capture } | null> {
@@ -280,7 +293,7 @@ export class SqlInspectorStore implements InspectorStore {
     return this.db.tx(async (db) => {
       const rows = await db.query('UPDATE inspector_bins SET hits = hits + 1 WHERE id = ? AND expires_at > ? RETURNING *', [binId, now]);
       if (!rows[0]) return null;
-      const bin = toBin(rows[0]);
+      const bin = toBin(rows[0], this.ring);
       const capture = await insertCapture(db, make(bin), bin.max_requests);
       return { bin, capture };
     });

@@ -1,6 +1,8 @@
 /**
  * The transactional outbox: events are appended with their projection changes and, in the same
- * transaction, one delivery per matching webhook, its body rendered at that moment and frozen.
+ * transaction, one delivery per matching webhook, its body rendered at that moment and frozen;
+ * or, for an event whose fan-out does not fit in the transaction's MESSO_FANOUT_CHUNK, a fan-out
+ * job that promises them (written after, in chunks: fanout.ts).
  * Webhooks of one event with the same format and version share one payload row, except
  * `opencity` ones, whose body holds the delivery's own event_id.
  */
@@ -8,9 +10,11 @@ import { matches } from '../domain/matching.js';
 import { renderPayload } from '../domain/payload.js';
 import { prefixedId, uuid } from '../domain/ids.js';
 import type { EventRecord } from '../domain/events.js';
+import type { Keyring } from '../domain/encryption.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { toEvent, toWebhook } from './rows.js';
-import { STATUS } from './sql.js';
+import { flushHeld, insertDeliveries, newHeldWrites, type HeldWrites } from './held-writes.js';
+import { writeTerms } from './search.js';
 import { ConflictError, DuplicateError } from './store.js';
 import type { AppendResult, NewEvent, Webhook } from './types.js';
 
@@ -23,92 +27,204 @@ export function endpointKey(url: string): string {
   }
 }
 
-export async function appendInTx(t: Db, events: NewEvent[]): Promise<AppendResult[]> {
-{
-    const webhooksByTenant = new Map<string, Webhook[]>();
-    const results: AppendResult[] = [];
-    for (const ev of events) {
-      const now = Date.now();
-      const inserted = await t.query<{ seq: number }>(
-        `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq`,
-        [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
-          JSON.stringify(ev.data), now],
-      );
-      if (inserted.length === 0) {
-        const existing = (await t.query('SELECT * FROM events WHERE event_id = ?', [ev.event_id])).map(toEvent)[0];
-        // An event_id is global: another tenant's id must not be revealed, nor overwritten.
-        if (!existing || existing.tenant_id !== ev.tenant_id) {
-          throw new DuplicateError('event_id is already used', 'event_id');
-        }
-        results.push({ event: existing, created: false, projected: false, deliveries: 0 });
-        continue;
-      }
-      const record: EventRecord = {
-        seq: Number(inserted[0].seq), event_id: ev.event_id, type: ev.type, tenant_id: ev.tenant_id,
-        subject: ev.subject, event_version: ev.event_version, event_created_at: ev.event_created_at,
-        app_id: ev.app_id, data: ev.data, recorded_at: now,
-      };
-      const projected = ev.projection ? await project(t, ev, record.seq, now) : true;
-      let hooks = webhooksByTenant.get(ev.tenant_id);
-      if (!hooks) {
-        hooks = (await t.query(
-          'SELECT * FROM webhooks WHERE tenant_id = ? AND active = 1 AND deleted_at IS NULL ORDER BY seq', [ev.tenant_id],
-        )).map(toWebhook);
-        webhooksByTenant.set(ev.tenant_id, hooks);
-      }
-      const deliveries = await enqueue(t, record, hooks, now);
-      results.push({ event: record, created: true, projected, deliveries });
+/** Deliveries written in one transaction at most, by default (MESSO_FANOUT_CHUNK). */
+export const DEFAULT_FANOUT_CHUNK = 1000;
+
+/** What appending needs beside the events. */
+export interface AppendContext {
+  /** Opens the webhooks' sealed secrets and headers. */
+  ring: Keyring;
+  /** Reverse-DNS prefix of CloudEvents types (MESSO_CLOUDEVENTS_TYPE_PREFIX). */
+  typePrefix?: string;
+  /** What the appends of one transaction share: a group commit passes one for the whole group. */
+  shared?: AppendShared;
+  /** Leave `shared.held` for the caller to flush (a group commit, once for the group); else flushed here. */
+  holdWrites?: boolean;
+}
+
+/**
+ * One transaction's view, read once: each tenant's webhooks (one SELECT per tenant and group,
+ * not per post), whether the tenant has fan-outs queued, and the deliveries the transaction
+ * may still write itself.
+ */
+export interface AppendShared {
+  webhooksByTenant: Map<string, Webhook[]>;
+  /** The seq of each tenant's newest webhook: a fan-out job covers the webhooks up to it. */
+  newestWebhookByTenant: Map<string, number>;
+  queuedByTenant: Map<string, boolean>;
+  /** Starts at MESSO_FANOUT_CHUNK; an event whose fan-out does not fit becomes a fan-out job. */
+  room: number;
+  /** Payloads, deliveries and terms not written yet (held-writes.ts). */
+  held: HeldWrites;
+}
+
+export function newAppendShared(chunk = DEFAULT_FANOUT_CHUNK): AppendShared {
+  return { webhooksByTenant: new Map(), newestWebhookByTenant: new Map(), queuedByTenant: new Map(), room: chunk, held: newHeldWrites() };
+}
+
+/** Appends events in transaction `t`, with their projections and deliveries. */
+export async function appendInTx(t: Db, events: NewEvent[], ctx: AppendContext): Promise<AppendResult[]> {
+  const { ring, typePrefix } = ctx;
+  const shared = ctx.shared ?? newAppendShared();
+  const results: AppendResult[] = [];
+  for (const ev of events) {
+    const now = Date.now();
+    const inserted = await t.query<{ seq: number }>(
+      `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING seq`,
+      [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
+        JSON.stringify(ev.data), now],
+    );
+    if (inserted.length === 0) {
+      // An event_id belongs to its tenant: only this tenant's own earlier event can answer.
+      const existing = (await t.query('SELECT * FROM events WHERE tenant_id = ? AND event_id = ?', [ev.tenant_id, ev.event_id]))
+        .map(toEvent)[0];
+      // Not found: the row that made the insert a no-op was removed meanwhile (retention).
+      if (!existing) throw new ConflictError('the event changed meanwhile; send it again');
+      results.push({ event: existing, created: false, projected: false, deliveries: 0 });
+      continue;
     }
-    return results;
+    const record: EventRecord = {
+      seq: Number(inserted[0].seq), event_id: ev.event_id, type: ev.type, tenant_id: ev.tenant_id,
+      subject: ev.subject, event_version: ev.event_version, event_created_at: ev.event_created_at,
+      app_id: ev.app_id, data: ev.data, recorded_at: now,
+    };
+    const projected = ev.projection ? await project(t, ev, record.seq, now, shared.held) : true;
+    const hooks = await webhooksOf(t, shared, ev.tenant_id, ring);
+    const deliveries = await fanOut(t, shared, record, hooks, now, typePrefix);
+    results.push({ event: record, created: true, projected, deliveries });
+  }
+  if (!ctx.holdWrites) await flushHeld(t, shared.held);
+  return results;
+}
+
+/** The tenant's webhooks, disabled ones too (recordSkips), read once per transaction. */
+async function webhooksOf(t: Db, shared: AppendShared, tenantId: string, ring: Keyring): Promise<Webhook[]> {
+  let hooks = shared.webhooksByTenant.get(tenantId);
+  if (!hooks) {
+    const rows = await t.query('SELECT * FROM webhooks WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY seq', [tenantId]);
+    hooks = rows.map((r) => toWebhook(r, ring));
+    shared.webhooksByTenant.set(tenantId, hooks);
+    shared.newestWebhookByTenant.set(tenantId, Number(rows.at(-1)?.seq ?? 0));
+  }
+  return hooks;
+}
+
+/**
+ * The event's deliveries, in this transaction while they fit in its room; otherwise a fan-out
+ * job, committed with the event, that the engine writes in bounded transactions (fanout.ts):
+ * one tenant's batch of 1,000 events to 300 webhooks held SQLite's write lock, and every other
+ * tenant, for 18 s. A tenant with jobs queued queues every later event behind them, so that its
+ * deliveries keep the events' order. Returns the deliveries made or promised.
+ */
+async function fanOut(t: Db, shared: AppendShared, ev: EventRecord, hooks: Webhook[], now: number, typePrefix?: string): Promise<number> {
+  const matching = hooks.filter((h) => matches(h, ev));
+  if (matching.length === 0 || (matching.length <= shared.room && !(await hasQueuedFanOut(t, shared, ev.tenant_id)))) {
+    shared.room -= matching.length;
+    await recordSkips(t, ev, hooks, now);
+    return enqueue(t, ev, matching, now, typePrefix, shared.held);
+  }
+  shared.queuedByTenant.set(ev.tenant_id, true);
+  await t.execute(
+    'INSERT INTO fanout_jobs (tenant_id, event_seq, upto_webhook_seq, turn_at, created_at) VALUES (?, ?, ?, ?, ?)',
+    [ev.tenant_id, ev.seq, shared.newestWebhookByTenant.get(ev.tenant_id) ?? 0, now, now],
+  );
+  return matching.length;
+}
+
+async function hasQueuedFanOut(t: Db, shared: AppendShared, tenantId: string): Promise<boolean> {
+  let queued = shared.queuedByTenant.get(tenantId);
+  if (queued === undefined) {
+    queued = (await t.query('SELECT 1 AS x FROM fanout_jobs WHERE tenant_id = ? LIMIT 1', [tenantId])).length > 0;
+    shared.queuedByTenant.set(tenantId, queued);
+  }
+  return queued;
+}
+
+/** One deliveries row, in the column order of insertDeliveries; its id first. */
+function deliveryRow(ev: EventRecord, hook: Webhook, payloadId: string, now: number): SqlValue[] {
+  return [prefixedId('msg'), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
+    hook.ordering === 'per_application' && ev.subject ? ev.subject : null, endpointKey(hook.endpoint), payloadId, now, now, now];
+}
+
+/**
+ * A test that goes through the dispatcher and its retry schedule: the event is logged (type
+ * webhook.test) and delivered to this one webhook only, with the body given (rendered as the
+ * immediate test renders it). Returns the delivery's id.
+ */
+export async function appendTestDelivery(t: Db, hook: Webhook, ev: Omit<EventRecord, 'seq' | 'recorded_at'>, body: { body: string; contentType: string }, now: number): Promise<string> {
+  const inserted = await t.query<{ seq: number }>(
+    `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id, JSON.stringify(ev.data), now],
+  );
+  const payloadId = `${payloadPrefix({ tenant_id: ev.tenant_id, seq: Number(inserted[0].seq) })}:${hook.id}`;
+  await t.execute('INSERT INTO payloads (id, body, content_type, created_at) VALUES (?, ?, ?, ?)', [payloadId, body.body, body.contentType, now]);
+  const row = deliveryRow({ ...ev, seq: Number(inserted[0].seq), recorded_at: now }, hook, payloadId, now);
+  await insertDeliveries(t, [row]);
+  return String(row[0]);
+}
+
+/**
+ * The start of an event's payload ids: its tenant (two tenants never share a body), then its seq,
+ * zero-padded so that ids sort as the events came. Ids that grow keep the payloads' primary key
+ * and deliveries_payload appended to, where the event's random event_id put each insert on a
+ * random leaf: two of the ~17 pages each single-POST event wrote to the WAL.
+ */
+function payloadPrefix(ev: Pick<EventRecord, 'tenant_id' | 'seq'>): string {
+  return `${ev.tenant_id}:${String(ev.seq).padStart(15, '0')}`;
+}
+
+/** Events a disabled webhook would have taken: counted on its page, recoverable on re-enabling. */
+export async function recordSkips(t: Db, ev: EventRecord, hooks: Webhook[], now: number): Promise<void> {
+  for (const hook of hooks) {
+    if (hook.active || !matches({ ...hook, active: true }, ev)) continue;
+    await t.execute(
+      'INSERT INTO webhook_skips (webhook_id, tenant_id, event_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [hook.id, ev.tenant_id, ev.event_id, now],
+    );
   }
 }
 
-/** One delivery per matching webhook, body rendered now and frozen. */
-async function enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: number): Promise<number> {
-  let n = 0;
+/**
+ * One delivery per webhook of `hooks` (those the event matches: the caller chose them), body
+ * rendered now and frozen. The rows go in as multi-row INSERTs (held-writes.ts): a fan-out to
+ * 1,000 webhooks is a few statements, not 1,000. With `held` they are left there for the caller
+ * to write with the rest of its group; without, they are written before this returns.
+ */
+export async function enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: number, typePrefix?: string, held?: HeldWrites): Promise<number> {
+  const out = held ?? newHeldWrites();
   const rendered = new Set<string>();
   for (const hook of hooks) {
-    if (!matches(hook, ev)) continue;
     // An opencity body carries its delivery's own event_id (the core makes one per send job),
     // so it is rendered per delivery; the other formats share one body per format and version.
     const perDelivery = hook.format === 'opencity';
-    const payloadId = perDelivery ? `${ev.event_id}:${hook.id}` : `${ev.event_id}:${hook.format}:${hook.version}`;
+    // Both CloudEvents modes freeze the same structured body (binary is made from it when sent).
+    const shared = hook.format === 'cloudevents-binary' ? 'cloudevents' : hook.format;
+    const payloadId = `${payloadPrefix(ev)}:${perDelivery ? hook.id : `${shared}:${hook.version}`}`;
     if (!rendered.has(payloadId)) {
-      const payload = renderPayload(ev, { format: hook.format, version: hook.version }, { eventId: perDelivery ? uuid() : ev.event_id });
-      await t.execute(
-        'INSERT INTO payloads (id, body, content_type, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        [payloadId, payload.body, payload.contentType, now],
-      );
+      const payload = renderPayload(ev, { format: hook.format, version: hook.version, typePrefix }, { eventId: perDelivery ? uuid() : ev.event_id });
+      out.payloads.push([payloadId, payload.body, payload.contentType, now]);
       rendered.add(payloadId);
     }
-    await t.execute(
-      `INSERT INTO deliveries (id, tenant_id, webhook_id, event_id, event_type, subject, order_key, endpoint_key,
-         status, payload_id, attempts, next_attempt_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`,
-      [prefixedId('msg'), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
-        hook.ordering === 'per_application' && ev.subject ? ev.subject : null, endpointKey(hook.endpoint),
-        payloadId, now, now, now],
-    );
-    n++;
+    out.deliveries.push(deliveryRow(ev, hook, payloadId, now));
   }
-  return n;
+  if (!held) await flushHeld(t, out);
+  return hooks.length;
 }
 
-async function project(t: Db, ev: NewEvent, seq: number, now: number): Promise<boolean> {
+async function project(t: Db, ev: NewEvent, seq: number, now: number, held: HeldWrites): Promise<boolean> {
   const p = ev.projection!;
   if (p.kind === 'service') {
     const s = p.service;
     try {
-      const changed = await t.execute(
+      await t.execute(
         `INSERT INTO services (id, tenant_id, slug, name, group_name, description, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name, group_name = excluded.group_name,
-           description = excluded.description, status = excluded.status, updated_at = excluded.updated_at
-         WHERE services.tenant_id = excluded.tenant_id`,
+         ON CONFLICT (tenant_id, id) DO UPDATE SET slug = excluded.slug, name = excluded.name, group_name = excluded.group_name,
+           description = excluded.description, status = excluded.status, updated_at = excluded.updated_at`,
         [s.id, s.tenant_id, s.slug, s.name, s.group_name, s.description, s.status, now, now],
       );
-      if (changed === 0) throw new DuplicateError('service id is already used', 'id');
     } catch (err) {
       if (err instanceof UniqueViolation) throw new DuplicateError('a service with this slug already exists', 'slug');
       throw err;
@@ -127,6 +243,7 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number): Promise<b
       if (err instanceof UniqueViolation) throw new ConflictError('an application with this id already exists');
       throw err;
     }
+    await writeTerms(t, ev.tenant_id, doc.id, doc, true, held.terms);
     return true;
   }
   if (p.mode === 'strict') {
@@ -136,21 +253,22 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number): Promise<b
       [doc.service_id, doc.status, JSON.stringify(doc), now, seq, ev.event_created_at, ev.tenant_id, doc.id, p.expectedVersion!],
     );
     if (changed === 0) throw new ConflictError('the application changed meanwhile; read it again');
+    await writeTerms(t, ev.tenant_id, doc.id, doc, false, held.terms);
     return true;
   }
-  const changed = await t.execute(
+  const changed = await t.query<{ version: number }>(
     `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
      VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
+     ON CONFLICT (tenant_id, id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
        version = applications.version + 1, updated_at = excluded.updated_at,
        last_event_seq = excluded.last_event_seq, last_event_at = excluded.last_event_at
-     WHERE applications.tenant_id = excluded.tenant_id AND applications.last_event_at <= excluded.last_event_at`,
+     WHERE applications.last_event_at <= excluded.last_event_at
+     RETURNING version`,
     values,
   );
-  if (changed === 0) {
-    const owner = await t.query<{ tenant_id: string }>('SELECT tenant_id FROM applications WHERE id = ?', [doc.id]);
-    if (owner[0] && owner[0].tenant_id !== ev.tenant_id) throw new DuplicateError('application id is already used', 'id');
-    return false;
-  }
+  // None: a newer snapshot of this tenant's application is already applied.
+  if (changed.length === 0) return false;
+  // Version 1: a new pratica, with no terms yet to compare against.
+  await writeTerms(t, ev.tenant_id, doc.id, doc, Number(changed[0].version) === 1, held.terms);
   return true;
 }

@@ -7,9 +7,10 @@
  */
 import { openPostgres, quoteIdent, type PgDb, type PgOptions } from './pg-db.js';
 import { postgresMigrations } from './migrations/postgres.js';
-import { SqlStore } from './sql-store.js';
+import { SqlStore, type StoreOptions } from './sql-store.js';
 import { listenForWake, wakeChannel, type Listener } from './pg-listen.js';
 import { UniqueViolation } from './db.js';
+import type { Keyring } from '../domain/encryption.js';
 
 export interface PostgresStoreOptions extends Omit<PgOptions, 'schema'> {
   /** Overrides the URL's `?schema=`. */
@@ -25,8 +26,8 @@ export function parsePostgresUrl(url: string): { url: string; schema: string | u
 }
 
 export class PostgresStore extends SqlStore {
-  constructor(readonly pg: PgDb) {
-    super(pg, postgresMigrations);
+  constructor(readonly pg: PgDb, ring: Keyring, options: StoreOptions = {}) {
+    super(pg, postgresMigrations, ring, options);
     this.wakeChannel = wakeChannel(pg.schema);
   }
 
@@ -47,7 +48,7 @@ export class PostgresStore extends SqlStore {
   }
 }
 
-export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+export async function openPostgresStore(url: string, ring: Keyring, opts: PostgresStoreOptions = {}, storeOptions: StoreOptions = {}): Promise<PostgresStore> {
   const parsed = parsePostgresUrl(url);
-  return new PostgresStore(openPostgres(parsed.url, { ...opts, schema: opts.schema ?? parsed.schema }));
+  return new PostgresStore(openPostgres(parsed.url, { ...opts, schema: opts.schema ?? parsed.schema }), ring, storeOptions);
 }

@@ -1,6 +1,7 @@
 /** Row ↔ entity mapping and cursors, shared by every SQL module of the store. */
 import type { EventRecord } from '../domain/events.js';
-import type { ApiKey, ApplicationRow, Attempt, Delivery, Service, Tenant, Webhook } from './types.js';
+import { openOrPlain, type Keyring } from '../domain/encryption.js';
+import type { IssuedCredential, ApplicationRow, Attempt, Delivery, Service, Tenant, Webhook } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -15,7 +16,7 @@ export const toTenant = (r: Row): Tenant => ({
   created_at: num(r.created_at), updated_at: num(r.updated_at),
 });
 
-export const toApiKey = (r: Row): ApiKey => ({
+export const toCredential = (r: Row): IssuedCredential => ({
   id: str(r.id), tenant_id: str(r.tenant_id), name: str(r.name), prefix: str(r.prefix),
   created_at: num(r.created_at), revoked_at: numOrNull(r.revoked_at), last_used_at: numOrNull(r.last_used_at),
 });
@@ -38,14 +39,17 @@ export const toEvent = (r: Row): EventRecord => ({
   app_id: str(r.app_id), data: json(r.data), recorded_at: num(r.recorded_at),
 });
 
-export const toWebhook = (r: Row): Webhook => ({
+/** Secrets and headers are sealed at rest (issue 12, item 8): opened here, with the store's keyring. */
+export const toWebhook = (r: Row, ring: Keyring): Webhook => ({
   id: str(r.id), tenant_id: str(r.tenant_id), title: str(r.title), description: strOrNull(r.description),
   endpoint: str(r.endpoint), method: str(r.method) as Webhook['method'], trigger: strOrNull(r.trigger),
-  events: json(r.events), filters: json(r.filters), headers: json(r.headers),
+  events: json(r.events), filters: json(r.filters), headers: json(openOrPlain(ring, str(r.headers))),
   version: num(r.version) as Webhook['version'], format: str(r.format) as Webhook['format'],
   active: num(r.active) === 1, ordering: str(r.ordering) as Webhook['ordering'],
   max_concurrency: numOrNull(r.max_concurrency), rate_limit: numOrNull(r.rate_limit),
-  secret: str(r.secret), previous_secret: strOrNull(r.previous_secret),
+  follow_redirects: num(r.follow_redirects ?? 0) === 1,
+  secret: openOrPlain(ring, str(r.secret)),
+  previous_secret: r.previous_secret == null ? null : openOrPlain(ring, str(r.previous_secret)),
   previous_secret_expires_at: numOrNull(r.previous_secret_expires_at),
   disabled_reason: strOrNull(r.disabled_reason), disabled_at: numOrNull(r.disabled_at),
   failing_since: numOrNull(r.failing_since), created_at: num(r.created_at), updated_at: num(r.updated_at),
@@ -58,7 +62,8 @@ export const toDelivery = (r: Row): Delivery => ({
   body: str(r.body), content_type: str(r.content_type), attempts: num(r.attempts),
   next_attempt_at: numOrNull(r.next_attempt_at), last_status_code: numOrNull(r.last_status_code),
   last_error: strOrNull(r.last_error), created_at: num(r.created_at), updated_at: num(r.updated_at),
-  completed_at: numOrNull(r.completed_at),
+  completed_at: numOrNull(r.completed_at), attempt_offset: num(r.attempt_offset ?? 0),
+  manual_attempts: String(r.manual_attempts ?? '').split(',').filter((x) => x !== '').map(Number),
 });
 
 export const toAttempt = (r: Row): Attempt => ({

@@ -4,36 +4,82 @@
  * lives in outbox.ts, deliveries and attempts in delivery-store.ts.
  */
 import { uuid } from '../domain/ids.js';
+import { seal, type Keyring } from '../domain/encryption.js';
 import { EVENT_TYPES, MESSO_APP_ID, type EventRecord } from '../domain/events.js';
 import type { ApplicationDoc } from '../domain/application.js';
+import { CredentialTable } from './credentials.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { migrate, type Migration } from './migrations/index.js';
+import { sealAtRest } from './sealing.js';
+import { backfillTerms, searchCondition } from './search.js';
+import { recoverSkipped, webhookHealth, type Recovery, type WebhookHealth } from './webhook-health.js';
 import { purgeOlderThan, type PurgeResult } from './retention.js';
 import { SqlDeliveryStore } from './delivery-store.js';
-import { appendInTx } from './outbox.js';
+import { GroupCommit } from './group-commit.js';
+import { appendInTx, appendTestDelivery, DEFAULT_FANOUT_CHUNK, newAppendShared, type AppendShared } from './outbox.js';
+import { expandNextFanOut } from './fanout.js';
+import { flushHeld, newHeldWrites } from './held-writes.js';
 import { STATUS } from './sql.js';
 export { endpointKey } from './outbox.js';
 import { SqlInspectorStore } from './inspector-store.js';
 import { SqlIngestTokenStore } from './ingest-token-store.js';
 import { DuplicateError, type Store } from './store.js';
 import {
-  decodeCursor, toApiKey, toApplication, toEvent, toPage, toService, toTenant, toWebhook,
+  decodeCursor, toApplication, toEvent, toPage, toService, toTenant, toWebhook,
 } from './rows.js';
 import type {
-  ApiKey, AppendResult, ApplicationFilter, ApplicationRow, EventFilter, NewEvent, Page, PageQuery,
+  ApiKey, AppendResult, ApplicationFilter, ApplicationRow, EventFilter, FanOutPass, NewEvent, Page, PageQuery,
   Service, Tenant, Webhook, WebhookInput,
 } from './types.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
 
+/** How a store renders the bodies it freezes. */
+export interface StoreOptions {
+  /** CloudEvents `type` prefix (MESSO_CLOUDEVENTS_TYPE_PREFIX); the domain's default when absent. */
+  cloudEventsTypePrefix?: string;
+  /** Deliveries written per transaction at most (MESSO_FANOUT_CHUNK); beyond, fan-out jobs. */
+  fanoutChunk?: number;
+}
+
 export class SqlStore extends SqlDeliveryStore implements Store {
   readonly inspector: SqlInspectorStore;
   readonly ingestTokens: SqlIngestTokenStore;
+  private readonly apiKeys: CredentialTable;
+  /** Concurrent appendEvents calls share a transaction (group-commit.ts). */
+  private readonly appends: GroupCommit<NewEvent[], AppendResult[], AppendShared>;
 
-  constructor(db: Db, private readonly migrations: Migration[]) {
-    super(db);
-    this.inspector = new SqlInspectorStore(db);
+  constructor(db: Db, private readonly migrations: Migration[], ring: Keyring, private readonly options: StoreOptions = {}) {
+    super(db, ring);
+    this.inspector = new SqlInspectorStore(db, ring);
     this.ingestTokens = new SqlIngestTokenStore(db);
+    this.apiKeys = new CredentialTable(db, 'api_keys');
+    this.appends = new GroupCommit(db, {
+      work: (t, events, shared) => appendInTx(t, events, { ring: this.ring, typePrefix: this.options.cloudEventsTypePrefix, shared, holdWrites: true }),
+      newShared: () => newAppendShared(this.chunk),
+      // The group's payloads, deliveries and terms: a few statements for all its events.
+      settle: (t, shared) => flushHeld(t, shared.held),
+      drop: (shared) => { shared.held = newHeldWrites(); },
+      // One NOTIFY per group, not per request.
+      after: async (t, outs) => {
+        if (outs.some((rs) => rs.some((r) => r.deliveries > 0))) await this.notifyWake(t);
+      },
+      // Up to 1,000 events a transaction: a batch of 1,000 goes alone, 32 single posts together.
+      weight: (events) => events.length, maxWeight: 1000,
+      // SQLite runs one transaction at a time anyway. PostgreSQL overlaps two groups' round trips
+      // (a remote server's latency is hidden by the other group); more makes smaller groups. Bench,
+      // ingest alone, server on the same 2 cores, two rounds: 1 group 504–523 ev/s (CPU 5.0–5.3 s
+      // per 5,000), 2: 492–525 (5.8–6.0 s), 4: 427–475 (6.7–7.6 s), 8: 359–440 (7.5–9.5 s).
+      concurrency: db.dialect === 'postgres' ? 2 : 1,
+    });
+  }
+
+  private webhookOf(r: Record<string, unknown>): Webhook {
+    return toWebhook(r, this.ring);
+  }
+
+  private sealed(plaintext: string): string {
+    return seal(this.ring, plaintext);
   }
 
   get dialect() {
@@ -73,6 +119,12 @@ export class SqlStore extends SqlDeliveryStore implements Store {
 
   async migrate(): Promise<void> {
     await migrate(this.db, this.migrations);
+    await sealAtRest(this.db, this.ring);
+    // Pratiche projected before the search index (migration 140) are indexed once.
+    if ((await this.getSetting('search_backfilled')) === null) {
+      await backfillTerms(this.db);
+      await this.setSetting('search_backfilled', String(Date.now()));
+    }
   }
 
   async ping(): Promise<void> {
@@ -151,39 +203,20 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     return { items: p.items.map(toTenant), next_cursor: p.next_cursor };
   }
 
-  async createApiKey(input: { id: string; tenant_id: string; name: string; prefix: string; hash: string }): Promise<ApiKey> {
-    const rows = await this.db.query(
-      'INSERT INTO api_keys (id, tenant_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
-      [input.id, input.tenant_id, input.name, input.prefix, input.hash, Date.now()],
-    );
-    return toApiKey(rows[0]);
+  createApiKey(input: { id: string; tenant_id: string; name: string; prefix: string; hash: string }): Promise<ApiKey> {
+    return this.apiKeys.insert(input);
   }
 
-  async listApiKeys(tenantId: string): Promise<ApiKey[]> {
-    const rows = await this.db.query('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY seq', [tenantId]);
-    return rows.map(toApiKey);
+  listApiKeys(tenantId: string): Promise<ApiKey[]> {
+    return this.apiKeys.list(tenantId);
   }
 
-  async revokeApiKey(tenantId: string, id: string): Promise<ApiKey | null> {
-    await this.db.execute(
-      'UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL',
-      [Date.now(), tenantId, id],
-    );
-    const rows = await this.db.query('SELECT * FROM api_keys WHERE tenant_id = ? AND id = ?', [tenantId, id]);
-    return rows[0] ? toApiKey(rows[0]) : null;
+  revokeApiKey(tenantId: string, id: string): Promise<ApiKey | null> {
+    return this.apiKeys.revoke(tenantId, id);
   }
 
-  async findApiKeyByHash(hash: string): Promise<ApiKey | null> {
-    const rows = await this.db.query('SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL', [hash]);
-    if (!rows[0]) return null;
-    const key = toApiKey(rows[0]);
-    // Written at most once a minute per key: a busy integration must not turn reads into writes.
-    const now = Date.now();
-    if (key.last_used_at === null || now - key.last_used_at > 60_000) {
-      await this.db.execute('UPDATE api_keys SET last_used_at = ? WHERE id = ?', [now, key.id]);
-      key.last_used_at = now;
-    }
-    return key;
+  findApiKeyByHash(hash: string): Promise<ApiKey | null> {
+    return this.apiKeys.findLiveByHash(hash);
   }
 
   // ── services and applications ───────────────────────────────────────────
@@ -209,14 +242,20 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   }
 
   async listApplications(tenantId: string, filter: ApplicationFilter, page: PageQuery): Promise<Page<ApplicationRow>> {
-    const where = ['tenant_id = ?', 'last_event_seq > ?'];
-    const params: SqlValue[] = [tenantId, decodeCursor(page.cursor) ?? 0];
+    const desc = filter.order === 'desc';
+    const cursor = decodeCursor(page.cursor);
+    const where = ['tenant_id = ?'];
+    const params: SqlValue[] = [tenantId];
+    if (desc) { if (cursor !== null) { where.push('last_event_seq < ?'); params.push(cursor); } }
+    else { where.push('last_event_seq > ?'); params.push(cursor ?? 0); }
+    const search = filter.q ? searchCondition('id', tenantId, filter.q) : null;
+    if (search) { where.push(search.sql); params.push(...search.params); }
     if (filter.status !== undefined) { where.push('status = ?'); params.push(filter.status); }
     if (filter.service_id !== undefined) { where.push('service_id = ?'); params.push(filter.service_id); }
     if (filter.updated_since !== undefined) { where.push('updated_at >= ?'); params.push(filter.updated_since); }
     params.push(page.limit + 1);
     const rows = await this.db.query(
-      `SELECT * FROM applications WHERE ${where.join(' AND ')} ORDER BY last_event_seq LIMIT ?`, params,
+      `SELECT * FROM applications WHERE ${where.join(' AND ')} ORDER BY last_event_seq ${desc ? 'DESC' : ''} LIMIT ?`, params,
     );
     const p = toPage(rows.map(toApplication), page.limit, (a) => a.last_event_seq);
     return p;
@@ -242,16 +281,30 @@ export class SqlStore extends SqlDeliveryStore implements Store {
 
   // ── events (the transactional outbox) ─────────────────────────────────────
 
+  /** The events, their projections and deliveries, committed before this resolves. */
   async appendEvents(events: NewEvent[]): Promise<AppendResult[]> {
-    return this.db.tx((t) => this.appendInTx(t, events));
+    return this.appends.submit(events);
   }
 
   private async appendInTx(t: Db, events: NewEvent[]): Promise<AppendResult[]> {
-    const results = await appendInTx(t, events);
+    const results = await appendInTx(t, events, { ring: this.ring, typePrefix: this.options.cloudEventsTypePrefix, shared: newAppendShared(this.chunk) });
     if (results.some((r) => r.deliveries > 0)) await this.notifyWake(t);
     return results;
   }
 
+  private get chunk(): number {
+    return this.options.fanoutChunk ?? DEFAULT_FANOUT_CHUNK;
+  }
+
+  async expandFanOut(): Promise<FanOutPass> {
+    // The usual answer, none waiting, from one read outside any transaction (no write lock).
+    if ((await this.db.query('SELECT 1 AS x FROM fanout_jobs LIMIT 1')).length === 0) return { job: false, deliveries: 0 };
+    return this.db.tx(async (t) => {
+      const pass = await expandNextFanOut(t, { ring: this.ring, typePrefix: this.options.cloudEventsTypePrefix, chunk: this.chunk });
+      if (pass.deliveries > 0) await this.notifyWake(t);
+      return pass;
+    });
+  }
 
   async getEvent(tenantId: string, eventId: string): Promise<EventRecord | null> {
     const rows = await this.db.query('SELECT * FROM events WHERE tenant_id = ? AND event_id = ?', [tenantId, eventId]);
@@ -279,30 +332,30 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     const now = Date.now();
     const rows = await this.db.query(
       `INSERT INTO webhooks (id, tenant_id, title, description, endpoint, method, trigger, events, filters, headers,
-         version, format, active, ordering, max_concurrency, rate_limit, secret, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+         version, format, active, ordering, max_concurrency, rate_limit, follow_redirects, secret, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       [w.id, w.tenant_id, w.title, w.description, w.endpoint, w.method, w.trigger, JSON.stringify(w.events),
-        JSON.stringify(w.filters), JSON.stringify(w.headers), w.version, w.format, b(w.active), w.ordering,
-        w.max_concurrency, w.rate_limit, w.secret, now, now],
+        JSON.stringify(w.filters), this.sealed(JSON.stringify(w.headers)), w.version, w.format, b(w.active), w.ordering,
+        w.max_concurrency, w.rate_limit, b(w.follow_redirects), this.sealed(w.secret), now, now],
     );
-    return toWebhook(rows[0]);
+    return this.webhookOf(rows[0]);
   }
 
   async updateWebhook(tenantId: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook | null> {
     return this.db.tx(async (t) => {
       const rows = await t.query('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
       if (!rows[0]) return null;
-      const current = toWebhook(rows[0]);
+      const current = this.webhookOf(rows[0]);
       const w = { ...current, ...patch };
       const updated = await t.query(
         `UPDATE webhooks SET title = ?, description = ?, endpoint = ?, method = ?, trigger = ?, events = ?, filters = ?,
-           headers = ?, version = ?, format = ?, ordering = ?, max_concurrency = ?, rate_limit = ?, updated_at = ?
+           headers = ?, version = ?, format = ?, ordering = ?, max_concurrency = ?, rate_limit = ?, follow_redirects = ?, updated_at = ?
          WHERE tenant_id = ? AND id = ? RETURNING *`,
         [w.title, w.description, w.endpoint, w.method, w.trigger, JSON.stringify(w.events), JSON.stringify(w.filters),
-          JSON.stringify(w.headers), w.version, w.format, w.ordering, w.max_concurrency, w.rate_limit, Date.now(), tenantId, id],
+          this.sealed(JSON.stringify(w.headers)), w.version, w.format, w.ordering, w.max_concurrency, w.rate_limit, b(w.follow_redirects), Date.now(), tenantId, id],
       );
-      if (patch.active === undefined || patch.active === current.active) return toWebhook(updated[0]);
-      return this.setActiveInTx(t, toWebhook(updated[0]), patch.active, patch.active ? 'enabled by the user' : 'disabled by the user');
+      if (patch.active === undefined || patch.active === current.active) return this.webhookOf(updated[0]);
+      return this.setActiveInTx(t, this.webhookOf(updated[0]), patch.active, patch.active ? 'enabled by the user' : 'disabled by the user');
     });
   }
 
@@ -315,13 +368,41 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     return this.db.tx(async (t) => {
       const rows = await t.query('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
       if (!rows[0]) return null;
-      const current = toWebhook(rows[0]);
+      const current = this.webhookOf(rows[0]);
       return current.active === active ? current : this.setActiveInTx(t, current, active, reason);
     });
   }
 
-  private async setActiveInTx(t: Db, w: Webhook, active: boolean, reason: string): Promise<Webhook> {
+  /** Enables a webhook; with `recover`, also its skipped events and the deliveries its disabling failed. */
+  async enableWebhook(tenantId: string, id: string, recover: boolean): Promise<{ webhook: Webhook; recovery: Recovery | null } | null> {
+    return this.db.tx(async (t) => {
+      const rows = await t.query('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
+      if (!rows[0]) return null;
+      const current = this.webhookOf(rows[0]);
+      const webhook = current.active ? current : await this.setActiveInTx(t, current, true, 'enabled by the user', true);
+      if (!recover) return { webhook, recovery: null };
+      const recovery = await recoverSkipped(t, webhook, current.disabled_at, Date.now(), this.options.cloudEventsTypePrefix);
+      if (recovery.created + recovery.resent > 0) await this.notifyWake(t);
+      return { webhook, recovery };
+    });
+  }
+
+  async createTestDelivery(hook: Webhook, ev: Omit<EventRecord, 'seq' | 'recorded_at'>, body: { body: string; contentType: string }): Promise<string> {
+    return this.db.tx(async (t) => {
+      const id = await appendTestDelivery(t, hook, ev, body, Date.now());
+      await this.notifyWake(t);
+      return id;
+    });
+  }
+
+  webhookHealth(w: Webhook): Promise<WebhookHealth> {
+    return webhookHealth(this.db, w);
+  }
+
+  private async setActiveInTx(t: Db, w: Webhook, active: boolean, reason: string, keepSkips = false): Promise<Webhook> {
     const now = Date.now();
+    // A new disabling counts its own skipped events; a plain enabling forgets them.
+    if (!keepSkips) await t.execute('DELETE FROM webhook_skips WHERE webhook_id = ?', [w.id]);
     const rows = await t.query(
       `UPDATE webhooks SET active = ?, disabled_reason = ?, disabled_at = ?, failing_since = NULL, updated_at = ?
        WHERE id = ? RETURNING *`,
@@ -339,12 +420,17 @@ export class SqlStore extends SqlDeliveryStore implements Store {
       subject: w.id, event_version: 1, event_created_at: now, app_id: MESSO_APP_ID,
       data: { webhook: { id: w.id, title: w.title, endpoint: w.endpoint }, reason },
     }]);
-    return toWebhook(rows[0]);
+    return this.webhookOf(rows[0]);
   }
 
   async getWebhook(tenantId: string, id: string): Promise<Webhook | null> {
     const rows = await this.db.query('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL', [tenantId, id]);
-    return rows[0] ? toWebhook(rows[0]) : null;
+    return rows[0] ? this.webhookOf(rows[0]) : null;
+  }
+
+  async countWebhooks(tenantId: string): Promise<number> {
+    const rows = await this.db.query('SELECT COUNT(*) AS n FROM webhooks WHERE tenant_id = ? AND deleted_at IS NULL', [tenantId]);
+    return Number(rows[0].n);
   }
 
   async listWebhooks(tenantId: string, page: PageQuery): Promise<Page<Webhook>> {
@@ -353,7 +439,7 @@ export class SqlStore extends SqlDeliveryStore implements Store {
       [tenantId, decodeCursor(page.cursor) ?? 0, page.limit + 1],
     );
     const p = toPage(rows, page.limit, (r) => Number(r.seq));
-    return { items: p.items.map(toWebhook), next_cursor: p.next_cursor };
+    return { items: p.items.map((r) => this.webhookOf(r)), next_cursor: p.next_cursor };
   }
 
   async deleteWebhook(tenantId: string, id: string): Promise<boolean> {
@@ -377,8 +463,8 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     const rows = await this.db.query(
       `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, updated_at = ?
        WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL RETURNING *`,
-      [previousValidUntil, secret, Date.now(), tenantId, id],
+      [previousValidUntil, this.sealed(secret), Date.now(), tenantId, id],
     );
-    return rows[0] ? toWebhook(rows[0]) : null;
+    return rows[0] ? this.webhookOf(rows[0]) : null;
   }
 }

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
+import { BACKSTOP_PAGES, startCheckpointer } from './sqlite-checkpoint.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -20,6 +21,9 @@ export function openSqlite(path: string): Db {
   conn.pragma('synchronous = NORMAL');
   conn.pragma('busy_timeout = 10000');
   conn.pragma('foreign_keys = ON');
+  // A file's WAL is checkpointed by a thread of its own (sqlite-checkpoint.ts).
+  const checkpointer = path === ':memory:' ? null : startCheckpointer(path);
+  if (checkpointer) conn.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const cache = new Map<string, Statement>();
   const begin = conn.prepare('BEGIN IMMEDIATE');
   const commit = conn.prepare('COMMIT');
@@ -98,6 +102,7 @@ export function openSqlite(path: string): Db {
     },
     async close() {
       await lock;
+      await checkpointer?.stop();
       conn.close();
     },
     dataVersion: () => (conn.open ? Number(conn.pragma('data_version', { simple: true })) : 0),

@@ -5,8 +5,8 @@
  */
 import type { EventRecord } from '../domain/events.js';
 import type {
-  ApiKey, AppendResult, ApplicationFilter, ApplicationRow, EventFilter, NewEvent, Page, PageQuery,
-  Service, Tenant, Webhook, WebhookInput,
+  ApiKey, AppendResult, ApplicationFilter, FanOutPass, ApplicationRow, EventFilter, NewEvent, Page, PageQuery,
+  Recovery, Service, Tenant, Webhook, WebhookHealth, WebhookInput,
 } from './types.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { DispatchStore } from './dispatch-store.js';
@@ -67,10 +67,18 @@ export interface Store extends DeliveryStore, DispatchStore {
 
   /**
    * Appends events with their projection changes and, in the same transaction, one delivery
-   * per matching webhook (transactional outbox). All or nothing for the whole batch. An
-   * event_id seen before is not written again: its result has `created: false`.
+   * per matching webhook (transactional outbox), or, past MESSO_FANOUT_CHUNK deliveries, a
+   * fan-out job that promises them (expandFanOut). All or nothing for the whole batch. An
+   * event_id this tenant sent before is not written again: its result has `created: false`.
+   * Ids (event_id, service and application ids) are unique per tenant: another tenant's same
+   * id is another thing, and nothing tells one tenant that another holds it.
    */
   appendEvents(events: NewEvent[]): Promise<AppendResult[]>;
+  /**
+   * Writes the next chunk of a fan-out too large for its event's transaction (fanout.ts), in a
+   * transaction of its own; `job: false` when none was waiting.
+   */
+  expandFanOut(): Promise<FanOutPass>;
   getEvent(tenantId: string, eventId: string): Promise<EventRecord | null>;
   listEvents(tenantId: string, filter: EventFilter, page: PageQuery): Promise<Page<EventRecord>>;
 
@@ -78,8 +86,16 @@ export interface Store extends DeliveryStore, DispatchStore {
   updateWebhook(tenantId: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook | null>;
   getWebhook(tenantId: string, id: string): Promise<Webhook | null>;
   listWebhooks(tenantId: string, page: PageQuery): Promise<Page<Webhook>>;
+  /** Webhooks of the tenant that are not deleted (the quota MESSO_MAX_WEBHOOKS_PER_TENANT). */
+  countWebhooks(tenantId: string): Promise<number>;
   // setWebhookActive: in DispatchStore (the dispatcher disables webhooks that keep failing).
   /** Soft delete: the webhook stops matching, its pending deliveries are cancelled. */
   deleteWebhook(tenantId: string, id: string): Promise<boolean>;
   rotateWebhookSecret(tenantId: string, id: string, secret: string, previousValidUntil: number): Promise<Webhook | null>;
+  /** Enables a webhook; with `recover`, creates the deliveries of the events it skipped while disabled. */
+  enableWebhook(tenantId: string, id: string, recover: boolean): Promise<{ webhook: Webhook; recovery: Recovery | null } | null>;
+  /** A test delivery to this one webhook, sent and retried by the dispatcher (event type webhook.test). */
+  createTestDelivery(webhook: Webhook, event: Omit<EventRecord, 'seq' | 'recorded_at'>, body: { body: string; contentType: string }): Promise<string>;
+  /** Failing since when and how many failures, or why disabled and how many events it skipped. */
+  webhookHealth(webhook: Webhook): Promise<WebhookHealth>;
 }

@@ -9,19 +9,23 @@
 import type { Db, SqlValue } from './db.js';
 import { DELIVERY_STATUS } from './types.js';
 
-/** Tables in dependency order, with their sort key. */
-const TABLES: { name: string; key: string; numericKey: boolean }[] = [
+/** Tables in dependency order, with their sort key (unique: applications' id is unique per tenant only). */
+const TABLES: { name: string; key: string | string[]; numericKey: boolean }[] = [
   { name: 'settings', key: 'key', numericKey: false },
   { name: 'tenants', key: 'seq', numericKey: true },
   { name: 'api_keys', key: 'seq', numericKey: true },
   { name: 'ingest_tokens', key: 'seq', numericKey: true },
   { name: 'services', key: 'seq', numericKey: true },
   { name: 'events', key: 'seq', numericKey: true },
-  { name: 'applications', key: 'id', numericKey: false },
+  { name: 'applications', key: ['tenant_id', 'id'], numericKey: false },
+  { name: 'application_terms', key: ['tenant_id', 'term', 'application_id'], numericKey: false },
   { name: 'webhooks', key: 'seq', numericKey: true },
   { name: 'payloads', key: 'id', numericKey: false },
   { name: 'deliveries', key: 'seq', numericKey: true },
   { name: 'attempts', key: 'seq', numericKey: true },
+  { name: 'webhook_skips', key: 'seq', numericKey: true },
+  // Fan-outs not yet written (fanout.ts): the destination's engine writes them.
+  { name: 'fanout_jobs', key: 'seq', numericKey: true },
   { name: 'inspector_bins', key: 'seq', numericKey: true },
   { name: 'inspector_captures', key: 'seq', numericKey: true },
 ];
@@ -44,11 +48,15 @@ export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport)
   for (const t of TABLES) {
     if (!(await tableExists(from, t.name)) || !(await tableExists(to, t.name))) continue;
     const report: TransferReport = { table: t.name, read: 0, written: 0 };
-    let after: SqlValue = t.numericKey ? -1 : '';
+    const keys = typeof t.key === 'string' ? [t.key] : t.key;
+    // Keyset paging; a key of several columns compares as a row value (SQLite and PostgreSQL alike).
+    const where = keys.length === 1 ? `${keys[0]} > ?` : `(${keys.join(', ')}) > (${keys.map(() => '?').join(', ')})`;
+    let after: SqlValue[] = keys.map(() => (t.numericKey ? -1 : ''));
     for (;;) {
-      const rows = await from.query(`SELECT * FROM ${t.name} WHERE ${t.key} > ? ORDER BY ${t.key} LIMIT ?`, [after, batch]);
+      const rows = await from.query(`SELECT * FROM ${t.name} WHERE ${where} ORDER BY ${keys.join(', ')} LIMIT ?`, [...after, batch]);
       if (rows.length === 0) break;
-      after = rows[rows.length - 1][t.key] as SqlValue;
+      const last = rows[rows.length - 1];
+      after = keys.map((k) => last[k] as SqlValue);
       report.read += rows.length;
       report.written += await insertRows(to, t.name, rows.map((r) => prepare(t.name, r)));
       onProgress(report);

@@ -26,15 +26,19 @@ export interface Tenant {
   updated_at: number;
 }
 
-export interface ApiKey {
+/** A secret issued to a tenant (an API key, an ingest token): only its hash is kept, and a prefix to show. */
+export interface IssuedCredential {
   id: string;
   tenant_id: string;
   name: string;
+  /** The first characters of the secret, safe to show and log. */
   prefix: string;
   created_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
 }
+
+export type ApiKey = IssuedCredential;
 
 export const SERVICE_STATUSES = ['active', 'suspended', 'draft'] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
@@ -85,6 +89,8 @@ export interface Webhook {
   ordering: Ordering;
   max_concurrency: number | null;
   rate_limit: number | null;
+  /** Follow 301/302/307/308 (at most 5 hops, each one through the address guard); off by default. */
+  follow_redirects: boolean;
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: number | null;
@@ -128,6 +134,12 @@ export interface Delivery {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  /** Attempts made before the last manual resend: numbering goes on from there. */
+  attempt_offset: number;
+  /** Numbers of the attempts an operator asked for (resend, retry now). */
+  manual_attempts: number[];
+  /** The pratica's subject and applicant, when the delivery is about one (lists only). */
+  application?: { subject: string | null; applicant: string | null } | null;
 }
 
 /** How an attempt ended, as recorded: a 2xx, or anything else (a retry or the last try alike). */
@@ -166,16 +178,15 @@ export type Projection =
     }
   | { kind: 'service'; service: Omit<Service, 'created_at' | 'updated_at'> };
 
-export interface NewEvent {
-  event_id: string;
-  type: string;
-  tenant_id: string;
-  subject: string | null;
-  event_version: number;
-  event_created_at: number;
-  app_id: string;
-  data: Record<string, unknown>;
+/** An event to append: the record without what the store assigns, and the projection change it makes. */
+export interface NewEvent extends Omit<EventRecord, 'seq' | 'recorded_at'> {
   projection?: Projection;
+}
+
+/** What one fan-out pass wrote (store.expandFanOut): `job` false when no job was waiting (or all were taken elsewhere). */
+export interface FanOutPass {
+  job: boolean;
+  deliveries: number;
 }
 
 export interface AppendResult {
@@ -193,17 +204,48 @@ export interface EventFilter {
   since?: number;
 }
 
+/** List order: `asc` oldest change first (a sync cursor), `desc` newest first (what people read). */
+export type ListOrder = 'asc' | 'desc';
+
 export interface ApplicationFilter {
   status?: number;
   service_id?: string;
   updated_since?: number;
+  /** Words that must each prefix one of the pratica's search terms (domain/search.ts). */
+  q?: string;
+  order?: ListOrder;
 }
 
 export interface DeliveryFilter {
+  /** A delivery id prefix (`msg_…`), or words of its pratica (applicant, codice fiscale, subject…). */
+  q?: string;
+  order?: ListOrder;
   webhook_id?: string;
   event_id?: string;
   subject?: string;
   status?: DeliveryStatus;
   since?: number;
   until?: number;
+}
+
+/** A webhook's health as lists show it (webhook-health.ts). */
+export interface WebhookHealth {
+  state: 'ok' | 'failing' | 'disabled';
+  failing_since: number | null;
+  /** Failed attempts since failing_since (0 when not failing). */
+  failures: number;
+  disabled_reason: string | null;
+  disabled_at: number | null;
+  /** Events that matched the webhook while it was disabled and were not delivered. */
+  skipped_events: number;
+}
+
+/** What re-enabling with recovery did (webhook-health.ts). */
+export interface Recovery {
+  /** New deliveries, one per skipped event still in the log. */
+  created: number;
+  /** Deliveries that failed when or after the webhook was disabled, sent again. */
+  resent: number;
+  /** Skipped events left for another call (beyond RECOVER_BATCH). */
+  remaining: number;
 }

@@ -8,11 +8,12 @@ import { applyTransition, createApplication, type ApplicationDoc, type Transitio
 import type { Config } from '../config.js';
 import { EVENT_TYPES, MESSO_APP_ID } from '../domain/events.js';
 import { uuid } from '../domain/ids.js';
-import { createMessage, renderMessage, type MessageVisibility } from '../domain/message.js';
+import { unsafeKeyPaths } from '../domain/form-data.js';
+import { createMessage, renderMessage, type NewMessageInput } from '../domain/message.js';
 import { allowedTargets, canTransition, isStatusCode, statusName } from '../domain/statuses.js';
 import type { WorkSignal } from '../runtime.js';
 import { ConflictError, type ApplicationRow, type Store } from '../store/index.js';
-import { InputError, MissingError } from './errors.js';
+import { InputError, MissingError, refuseUnsafeKeys } from './errors.js';
 
 export interface ApplicationDeps {
   store: Pick<Store, 'appendEvents' | 'getApplication' | 'getService'>;
@@ -48,6 +49,7 @@ export interface NewApplicationRequest {
 }
 
 export async function createPratica(deps: ApplicationDeps, tenantId: string, req: NewApplicationRequest): Promise<ApplicationDoc> {
+  refuseUnsafeKeys(unsafeKeyPaths(req.fields), '');
   const service = await deps.store.getService(tenantId, req.service_id);
   if (!service) throw new InputError('service_id', 'no such service for this tenant');
   const now = Date.now();
@@ -90,18 +92,11 @@ export async function changeStatus(deps: ApplicationDeps, tenantId: string, id: 
   }
 }
 
-export interface MessageRequest {
-  message: string;
-  subject?: string | null;
-  author?: string | null;
-  visibility?: MessageVisibility;
-  email?: string | null;
-  attachments?: unknown[];
-  protocol_required?: boolean;
-}
+export type MessageRequest = Omit<NewMessageInput, 'id' | 'applicationId' | 'nowMs'>;
 
 /** The core's 15-key message body (renderMessage), as the message.created webhook sends it. */
 export async function addMessage(deps: ApplicationDeps, tenantId: string, applicationId: string, m: MessageRequest): Promise<Record<string, unknown>> {
+  refuseUnsafeKeys(unsafeKeyPaths(m.attachments ?? []), 'attachments');
   const row = await loadApplication(deps.store, tenantId, applicationId);
   const now = Date.now();
   const message = createMessage({ ...m, id: uuid(), applicationId: row.id, nowMs: now });

@@ -9,9 +9,12 @@ import { normalizeApplication, TIME_PAIRS } from '../domain/application.js';
 import { parseTime } from '../domain/dates.js';
 import { OUTDATED_SNAPSHOT_TYPE } from '../domain/snapshot.js';
 import { isStatusCode } from '../domain/statuses.js';
-import type { AppendResult, NewEvent, Store } from '../store/index.js';
+import { WEBHOOKS_PER_TENANT_CEILING, type Config } from '../config.js';
+import { matches } from '../domain/matching.js';
+import type { AppendResult, NewEvent, Page, Store, Webhook } from '../store/index.js';
 import type { WorkSignal } from '../runtime.js';
-import { InputError } from './errors.js';
+import { unsafeKeyPaths } from '../domain/form-data.js';
+import { InputError, QuotaError, refuseUnsafeKeys } from './errors.js';
 import { SnapshotContext } from './snapshots.js';
 
 export interface IngestInput {
@@ -25,8 +28,38 @@ export interface IngestInput {
 }
 
 export interface IngestDeps {
-  store: Pick<Store, 'appendEvents' | 'getApplication'>;
+  store: Pick<Store, 'appendEvents' | 'getApplication' | 'listWebhooks' | 'countWebhooks'>;
+  config: Pick<Config, 'maxDeliveriesPerBatch'>;
   work: WorkSignal;
+}
+
+/**
+ * The deliveries a batch would create (each event times the active webhooks it matches), and a
+ * QuotaError past MESSO_MAX_DELIVERIES_PER_BATCH, before anything is written. Repeats of known
+ * event_ids are counted too: an upper bound, never an under-count.
+ */
+async function checkFanOut(deps: IngestDeps, tenantId: string, events: NewEvent[]): Promise<void> {
+  const max = deps.config.maxDeliveriesPerBatch;
+  // No tenant can reach the cap with these few events: nothing to read (every single POST with
+  // the defaults: one statement, a round trip on PostgreSQL, fewer per event).
+  if (WEBHOOKS_PER_TENANT_CEILING * events.length <= max) return;
+  // Every webhook matching every event stays under the cap: the common case (a batch against at
+  // most MESSO_MAX_WEBHOOKS_PER_TENANT webhooks), answered by one indexed count instead of
+  // reading and opening each webhook on the hot path.
+  if ((await deps.store.countWebhooks(tenantId)) * events.length <= max) return;
+  const hooks: Webhook[] = [];
+  for (let cursor: string | null = null; ;) {
+    const page: Page<Webhook> = await deps.store.listWebhooks(tenantId, { limit: 500, cursor });
+    hooks.push(...page.items.filter((h) => h.active));
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  if (hooks.length * events.length <= max) return;
+  let total = 0;
+  for (const ev of events) total += hooks.filter((h) => matches(h, ev)).length;
+  if (total > max) {
+    throw new QuotaError('events', `this batch would create ${total} deliveries; at most ${max} are allowed per batch (MESSO_MAX_DELIVERIES_PER_BATCH): send it in smaller batches`);
+  }
 }
 
 /**
@@ -38,10 +71,12 @@ export async function ingestEvents(deps: IngestDeps, tenantId: string, inputs: I
   const events: NewEvent[] = [];
   const ids = new Set<string>();
   for (let i = 0; i < inputs.length; i++) {
+    refuseUnsafeKeys(unsafeKeyPaths(inputs[i].data), `${fieldOf(i)}data`);
     if (ids.has(inputs[i].event_id)) throw new InputError(`${fieldOf(i)}event_id`, 'appears twice in this batch');
     ids.add(inputs[i].event_id);
   }
   for (let i = 0; i < inputs.length; i++) events.push(await toNewEvent(snapshots, tenantId, inputs[i], fieldOf(i)));
+  await checkFanOut(deps, tenantId, events);
   const results = await deps.store.appendEvents(events);
   if (results.some((r) => r.created)) deps.work.notify();
   return results;

@@ -12,7 +12,8 @@
 
 import { normalizeApplication, type ApplicationDoc } from '../domain/application.js';
 import { formatRome } from '../domain/dates.js';
-import { OUTDATED_SNAPSHOT_TYPE } from '../domain/snapshot.js';
+import { uuid } from '../domain/ids.js';
+import { INGEST_REJECTED_TYPE, OUTDATED_SNAPSHOT_TYPE } from '../domain/snapshot.js';
 import type { WorkSignal } from '../runtime.js';
 import { DuplicateError, type NewEvent, type Service, type ServiceStatus, type Store, type Tenant } from '../store/index.js';
 import { InputError } from './errors.js';
@@ -98,9 +99,29 @@ export interface OpenCityPost {
 }
 
 export interface OpenCityOutcome {
-  result: 'created' | 'duplicate';
+  result: 'created' | 'duplicate' | 'rejected';
   type: string;
+  /** Why it was not applied (result `rejected`). */
+  reason?: string;
+  /** The event recorded (for `rejected`: the ingest.rejected event's own id). */
+  recorded_id?: string;
 }
+
+/** What a rejected post keeps: where it came from, why, and the body (as text, at most this long). */
+export interface RejectedPost {
+  tenant: Tenant;
+  /** The route and topic name it came through, e.g. `opencity/applications`, `opencity-webhook`. */
+  source: string;
+  reason: string;
+  field: string | null;
+  body: unknown;
+  arrivedAt: number;
+  /** The core's event_id, when the body had one. */
+  coreEventId?: string | null;
+  subject?: string | null;
+}
+
+export const REJECTED_BODY_MAX = 64 * 1024;
 
 /** Where a post's warnings go: the request's logger, so they carry its id and the token prefix. */
 export interface WarnLog {
@@ -161,28 +182,56 @@ export function createOpenCityIngest(deps: OpenCityIngestDeps) {
     }
   }
 
-  return {
-    /** Records one post; entities are serialised per id (see serializer()). */
-    async apply(post: OpenCityPost, log: WarnLog): Promise<OpenCityOutcome> {
-      const { tenant, topic, entity, base } = post;
-      const outcome = await serialize(`${tenant.id}:${topic}:${String(entity.id)}`, async (): Promise<OpenCityOutcome> => {
-        const existing = await store.getEvent(tenant.id, base.event_id);
-        if (existing) return { result: 'duplicate', type: existing.type };
-        const event = await toEvent(post);
-        try {
-          const [r] = await store.appendEvents([event]);
-          if (r.created && event.projection && !r.projected && event.type !== OUTDATED_SNAPSHOT_TYPE) {
-            log.warn({ type: event.type }, 'opencity ingest: a newer snapshot was applied meanwhile; this one was recorded but not projected');
-          }
-          return { result: r.created ? 'created' : 'duplicate', type: r.event.type };
-        } catch (err) {
-          // Ids taken by another tenant: the core will retry until an operator sorts it out.
-          if (err instanceof DuplicateError) log.warn({ field: err.field, detail: err.message }, 'opencity ingest refused');
-          throw err;
+  /** Keeps a post that cannot be applied as an ingest.rejected event; never throws for its content. */
+  async function reject(r: RejectedPost, log: WarnLog): Promise<OpenCityOutcome> {
+    const text = JSON.stringify(r.body) ?? 'null';
+    const id = uuid();
+    await store.appendEvents([{
+      event_id: id, type: INGEST_REJECTED_TYPE, tenant_id: r.tenant.id, subject: r.subject ?? null, event_version: 1,
+      event_created_at: r.arrivedAt, app_id: 'opencity:unknown',
+      data: {
+        source: r.source, reason: r.reason, field: r.field, core_event_id: r.coreEventId ?? null,
+        body: text.length > REJECTED_BODY_MAX ? text.slice(0, REJECTED_BODY_MAX) : text, body_truncated: text.length > REJECTED_BODY_MAX,
+      },
+    }]);
+    log.warn({ source: r.source, reason: r.reason, field: r.field, recorded_id: id }, 'opencity ingest: post kept as ingest.rejected');
+    return { result: 'rejected', type: INGEST_REJECTED_TYPE, reason: r.reason, recorded_id: id };
+  }
+
+  /** apply(), with what the use case refuses (InputError, a slug clash) kept as rejected. */
+  async function applyOrReject(post: OpenCityPost, body: unknown, source: string, log: WarnLog): Promise<OpenCityOutcome> {
+    try {
+      return await apply(post, log);
+    } catch (err) {
+      if (!(err instanceof InputError) && !(err instanceof DuplicateError)) throw err;
+      const subject = typeof post.entity.id === 'string' ? post.entity.id.slice(0, 200) : null;
+      return reject({ tenant: post.tenant, source, reason: err.message, field: err.field, body, arrivedAt: Date.now(), coreEventId: post.base.event_id, subject }, log);
+    }
+  }
+
+  /** Records one post; entities are serialised per id (see serializer()). */
+  async function apply(post: OpenCityPost, log: WarnLog): Promise<OpenCityOutcome> {
+    const { tenant, topic, entity, base } = post;
+    const outcome = await serialize(`${tenant.id}:${topic}:${String(entity.id)}`, async (): Promise<OpenCityOutcome> => {
+      const existing = await store.getEvent(tenant.id, base.event_id);
+      if (existing) return { result: 'duplicate', type: existing.type };
+      const event = await toEvent(post);
+      try {
+        const [r] = await store.appendEvents([event]);
+        if (r.created && event.projection && !r.projected && event.type !== OUTDATED_SNAPSHOT_TYPE) {
+          log.warn({ type: event.type }, 'opencity ingest: a newer snapshot was applied meanwhile; this one was recorded but not projected');
         }
-      });
-      if (outcome.result === 'created') deps.work.notify();
-      return outcome;
-    },
-  };
+        return { result: r.created ? 'created' : 'duplicate', type: r.event.type };
+      } catch (err) {
+        // Ids are per tenant (issue 12 item 7): what is left is a service slug this tenant already
+        // uses under another id; applyOrReject keeps the post as ingest.rejected.
+        if (err instanceof DuplicateError) log.warn({ field: err.field, detail: err.message }, 'opencity ingest refused');
+        throw err;
+      }
+    });
+    if (outcome.result === 'created') deps.work.notify();
+    return outcome;
+  }
+
+  return { apply, applyOrReject, reject };
 }

@@ -5,18 +5,19 @@
  * or schema) and cleans it up, so cases are independent and may run in any order.
  */
 import { describe } from 'node:test';
-import type { Store } from '../../src/store/index.js';
+import type { Store, StoreOptions } from '../../src/store/index.js';
 import { entityCases } from './entities.js';
 import { eventCases } from './events.js';
 import { deliveryCases } from './delivery.js';
+import { fanOutCases } from './fanout.js';
 import type { StoreCase } from './fixtures.js';
 
-export type OpenStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+export type OpenStore = (options?: StoreOptions) => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
 export function storeContract(name: string, open: OpenStore): void {
   /** Runs one case on a store of its own, cleaned up whatever happens. */
-  const withStore: StoreCase = (fn) => async () => {
-    const { store, cleanup } = await open();
+  const withStore: StoreCase = (fn, options) => async () => {
+    const { store, cleanup } = await open(options);
     try {
       await fn(store);
     } finally {
@@ -28,5 +29,6 @@ export function storeContract(name: string, open: OpenStore): void {
     entityCases(withStore);
     eventCases(withStore);
     deliveryCases(withStore);
+    fanOutCases(withStore);
   });
 }

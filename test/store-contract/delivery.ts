@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { laneKey } from '../../src/domain/limits.js';
 import type { AttemptOutcome, ClaimedDelivery, Store } from '../../src/store/index.js';
 import { createdEvent, newApp, service, tenant, transitionEvent, webhook, type StoreCase } from './fixtures.js';
 
@@ -26,14 +27,24 @@ async function queue(store: Store, n: number, hook: Partial<Parameters<typeof we
 
 function outcome(c: ClaimedDelivery, owner: string, result: AttemptOutcome['result'], extra: Partial<AttemptOutcome> = {}): AttemptOutcome {
   return {
-    deliveryId: c.delivery.id, owner, webhookId: c.webhook.id, endpointKey: c.delivery.endpoint_key, attempt: c.delivery.attempts,
+    deliveryId: c.delivery.id, owner, webhookId: c.webhook.id, tenantId: c.delivery.tenant_id, endpointKey: c.delivery.endpoint_key, attempt: c.delivery.attempts,
     startedAt: Date.now(), durationMs: 3, url: c.webhook.endpoint, result, nextAttemptAt: result === 'retry' ? Date.now() + 60_000 : null,
     statusCode: result === 'success' ? 204 : 500, responseHeaders: { 'x-a': '1' }, responseBody: 'ok', truncated: false,
-    errorClass: null, errorMessage: null, endpointBlockedUntil: null, ...extra,
+    errorClass: null, errorMessage: null, laneBlockedUntil: null, ...extra,
   };
 }
 
 export function deliveryCases(withStore: StoreCase): void {
+  it('names which webhook ids still exist (deleted and unknown ones are left out)', withStore(async (store) => {
+    const t = await tenant(store);
+    const a = await webhook(store, t.id, { trigger: 'all' });
+    const b = await webhook(store, t.id, { trigger: 'all' });
+    assert.deepEqual((await store.liveWebhookIds([a.id, b.id, 'wh_unknown'])).sort(), [a.id, b.id].sort());
+    assert.equal(await store.deleteWebhook(t.id, a.id), true);
+    assert.deepEqual(await store.liveWebhookIds([a.id, b.id]), [b.id]);
+    assert.deepEqual(await store.liveWebhookIds([]), []);
+  }));
+
   it('claims due deliveries under a lease, counting the attempt, each only once', withStore(async (store) => {
     const { t } = await queue(store, 3);
     const a = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
@@ -113,12 +124,25 @@ export function deliveryCases(withStore: StoreCase): void {
     assert.equal((await store.listDeliveries(t.id, {}, { limit: 10 })).items.length, 3);
   }));
 
-  it('a slowed-down endpoint is not claimed until its pause ends', withStore(async (store) => {
+  it("a slowed-down lane is not claimed until its pause ends; another tenant's lane on the origin is", withStore(async (store) => {
     await queue(store, 2);
+    const other = await queue(store, 1);
     const [c] = await store.claimDeliveries({ owner: 'A', limit: 1, now: Date.now(), leaseMs: LEASE });
-    await store.completeAttempts([outcome(c, 'A', 'retry', { statusCode: 429, nextAttemptAt: Date.now(), endpointBlockedUntil: Date.now() + 60_000 })]);
-    assert.deepEqual(await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE }), []);
-    assert.equal(await store.endpointSlowdowns(c.delivery.endpoint_key), 1);
+    await store.completeAttempts([outcome(c, 'A', 'retry', { statusCode: 429, nextAttemptAt: Date.now(), laneBlockedUntil: Date.now() + 60_000 })]);
+    const rest = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
+    assert.deepEqual(rest.map((r) => r.delivery.tenant_id), [other.t.id], 'only the other tenant moves');
+    assert.equal(await store.laneSlowdowns(laneKey(c.delivery.tenant_id, c.delivery.endpoint_key)), 1);
     assert.equal((await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now() + 61_000, leaseMs: LEASE })).length, 2);
+  }));
+
+  it('a claim takes for each lane only what it can send soon (max_concurrency × rounds, less what is held)', withStore(async (store) => {
+    const one = await queue(store, 15, { max_concurrency: 1 });
+    const room = { rounds: 10, defaultConcurrency: 10, held: new Map<string, number>() };
+    const a = await store.claimDeliveries({ owner: 'A', limit: 200, now: Date.now(), leaseMs: LEASE, room });
+    assert.equal(a.length, 10, 'max_concurrency 1 × 10 rounds');
+    const lane = laneKey(one.t.id, a[0].delivery.endpoint_key);
+    const b = await store.claimDeliveries({ owner: 'A', limit: 200, now: Date.now(), leaseMs: LEASE, room: { ...room, held: new Map([[lane, 8]]) } });
+    assert.equal(b.length, 2);
+    assert.deepEqual(await store.claimDeliveries({ owner: 'A', limit: 200, now: Date.now(), leaseMs: LEASE, room, skipLanes: [lane] }), []);
   }));
 }

@@ -103,17 +103,20 @@ export function entityCases(withStore: StoreCase): void {
       assert.equal((await allEvents(store, t.id)).length, 2);
     }));
 
-    it("refuses a duplicate slug and another tenant's service id, writing nothing", withStore(async (store) => {
+    it("refuses a duplicate slug; another tenant's same service id is its own", withStore(async (store) => {
       const t = await tenant(store);
       const other = await tenant(store);
       const s = await service(store, t.id, { slug: 'asilo' });
       await assert.rejects(store.appendEvents([serviceEvent(t.id, { slug: 'asilo' })]),
         (e: unknown) => e instanceof DuplicateError && e.field === 'slug');
-      await assert.rejects(store.appendEvents([serviceEvent(other.id, { id: s.id, slug: 'hijack' })]), DuplicateError);
-      assert.equal((await store.getService(t.id, s.id))?.slug, 'asilo');
-      assert.equal(await store.getService(other.id, s.id), null);
+      // Ids belong to their tenant (issue 12, item 7): the same id is another service, untouched by A's.
+      const [theirs] = await store.appendEvents([serviceEvent(other.id, { id: s.id, slug: 'asilo', name: 'Theirs' })]);
+      assert.equal(theirs.created, true);
+      assert.equal((await store.getService(t.id, s.id))?.name, s.name, "the first tenant's service is untouched");
+      assert.equal((await store.getService(other.id, s.id))?.name, 'Theirs');
       assert.equal((await allEvents(store, t.id)).length, 1);
-      assert.equal((await allEvents(store, other.id)).length, 0);
+      assert.equal((await allEvents(store, other.id)).length, 1);
+      assert.deepEqual((await store.listServices(other.id, { limit: 10 })).items.map((x) => x.tenant_id), [other.id]);
       const many = [];
       for (let i = 0; i < 3; i++) many.push((await service(store, t.id)).id);
       const first = await store.listServices(t.id, { limit: 2 });
@@ -190,20 +193,26 @@ export function entityCases(withStore: StoreCase): void {
       assert.equal((await allEvents(store, t.id)).filter((e) => e.subject === base.id).length, 3);
     }));
 
-    it("refuses another tenant's application id in every mode", withStore(async (store) => {
+    it("keeps the same application id of two tenants apart in every mode", withStore(async (store) => {
       const a = await tenant(store);
       const b = await tenant(store);
       const svcA = await service(store, a.id);
       const svcB = await service(store, b.id);
       const doc = newApp(a.id, svcA, 2000);
       await store.appendEvents([createdEvent(doc)]);
-      const theirs = normalizeApplication({ ...doc, tenant: b.id, service_id: svcB.id, subject: 'hijacked' });
-      await assert.rejects(store.appendEvents([snapshotEvent(b.id, theirs, T0 + 99_000)]));
-      await assert.rejects(store.appendEvents([createdEvent(theirs)]));
-      await assert.rejects(store.appendEvents([transitionEvent(theirs, 4000, 1, T0 + 99_000).event]));
-      assert.deepEqual((await store.getApplication(a.id, doc.id))?.doc, doc, "the owner's application is untouched");
-      assert.equal(await store.getApplication(b.id, doc.id), null);
-      assert.deepEqual(await allEvents(store, b.id).then((es) => es.filter((e) => e.subject === doc.id)), []);
+      const theirs = normalizeApplication({ ...doc, tenant: b.id, service_id: svcB.id, subject: 'theirs' });
+      // B cannot move A's application: B has no application with this id yet.
+      await assert.rejects(store.appendEvents([transitionEvent(theirs, 4000, 1, T0 + 99_000).event]), ConflictError);
+      const [created] = await store.appendEvents([createdEvent(theirs)]);
+      assert.equal(created.projected, true, "B's strict create of the same id is B's own application");
+      const later = normalizeApplication({ ...theirs, subject: 'theirs, later' });
+      const [snap] = await store.appendEvents([snapshotEvent(b.id, later, T0 + 99_000)]);
+      assert.equal(snap.projected, true);
+      assert.deepEqual((await store.getApplication(a.id, doc.id))?.doc, doc, "the first tenant's application is untouched");
+      assert.equal((await store.getApplication(b.id, doc.id))?.doc.subject, 'theirs, later');
+      assert.equal((await store.getApplication(b.id, doc.id))?.version, 2);
+      assert.deepEqual((await store.listApplications(a.id, {}, { limit: 10 })).items.map((r) => r.doc.subject), [doc.subject]);
+      assert.deepEqual(await store.replayApplication(a.id, doc.id), doc, "a replay reads the tenant's own events only");
     }));
 
     it('lists applications with filters and cursor pagination', withStore(async (store) => {

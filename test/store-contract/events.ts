@@ -5,7 +5,7 @@ import { uuid } from '../../src/domain/ids.js';
 import { renderPayload } from '../../src/domain/payload.js';
 import { ConflictError, DuplicateError, type NewEvent, type Store } from '../../src/store/index.js';
 import {
-  T0, allEvents, createdEvent, deliveriesOf, messageEvent, newApp, service, snapshotEvent, tenant, transitionEvent, webhook,
+  T0, allEvents, createdEvent, deliveriesOf, messageEvent, newApp, service, serviceEvent, snapshotEvent, tenant, transitionEvent, webhook,
   type StoreCase,
 } from './fixtures.js';
 
@@ -27,10 +27,19 @@ export function eventCases(withStore: StoreCase): void {
       assert.deepEqual(again.event.data, first.event.data, 'the original answers, not the repeat');
       assert.deepEqual(await allEvents(store, t.id), eventsBefore);
       assert.equal((await deliveriesOf(store, t.id)).length, 1);
+      // The same event_id from another tenant is that tenant's own new event (issue 12, item 7).
       const other = await tenant(store);
-      await assert.rejects(store.appendEvents([{ ...ev, tenant_id: other.id, projection: undefined }]), DuplicateError,
-        "another tenant's event_id is neither revealed nor reused");
-      assert.deepEqual(await allEvents(store, other.id), []);
+      await webhook(store, other.id, { trigger: 'all' });
+      const [theirs] = await store.appendEvents([{ ...ev, tenant_id: other.id, data: { ...ev.data, theirs: true, application: { ...(ev.data.application as object), subject: 'theirs' } }, projection: undefined }]);
+      assert.equal(theirs.created, true, "another tenant's event_id neither blocks nor reveals");
+      assert.equal(theirs.deliveries, 1);
+      assert.equal((await store.getEvent(other.id, ev.event_id))?.data.theirs, true);
+      assert.deepEqual((await store.getEvent(t.id, ev.event_id))?.data, first.event.data);
+      assert.deepEqual(await allEvents(store, t.id), eventsBefore);
+      const [mine] = await deliveriesOf(store, t.id);
+      const [their] = await deliveriesOf(store, other.id);
+      assert.notEqual(their.body, mine.body, 'each delivery carries its own tenant\'s body');
+      assert.match(their.body, /theirs/);
     }));
 
     it('writes a batch all or nothing', withStore(async (store) => {
@@ -54,6 +63,38 @@ export function eventCases(withStore: StoreCase): void {
       const ok = await store.appendEvents(batch.slice(0, 2));
       assert.deepEqual(ok.map((r) => r.created), [true, true]);
       assert.ok(ok[1].event.seq > ok[0].event.seq, 'a batch keeps its order in the log');
+    }));
+
+    it('commits concurrent appends together; one that fails takes nothing of the others with it', withStore(async (store) => {
+      const t = await tenant(store);
+      const svc = await service(store, t.id);
+      await webhook(store, t.id, { trigger: 'all' });
+      const existing = newApp(t.id, svc, 2000);
+      await store.appendEvents([createdEvent(existing)]);
+      // Ids are per tenant (issue 12 item 7): the duplicate that fails is a service slug clash.
+      const before = (await allEvents(store, t.id)).length;
+      const existingAfter = await store.getApplication(t.id, existing.id);
+      // 30 at once, as 30 posts of a core would: every fifth fails, each in its own way.
+      const calls = Array.from({ length: 30 }, (_, i) => {
+        if (i % 10 === 4) return store.appendEvents([transitionEvent(existing, 4000, 99, T0 + 5000).event]); // stale version
+        if (i % 10 === 9) return store.appendEvents([serviceEvent(t.id, { slug: svc.slug })]); // a slug the tenant already uses
+        return store.appendEvents([createdEvent(newApp(t.id, svc, 2000)), messageEvent(t.id, existing.id, svc.id)]);
+      });
+      const settled = await Promise.allSettled(calls);
+      const failed = settled.map((r, i) => [i, r] as const).filter(([, r]) => r.status === 'rejected');
+      assert.deepEqual(failed.map(([i]) => i), [4, 9, 14, 19, 24, 29]);
+      for (const [i, r] of failed) {
+        assert.ok((r as PromiseRejectedResult).reason instanceof (i % 10 === 4 ? ConflictError : DuplicateError), `call ${i}: ${String((r as PromiseRejectedResult).reason)}`);
+      }
+      const events = await allEvents(store, t.id);
+      assert.equal(events.length, before + 24 * 2, 'every successful call wrote both its events');
+      const answered = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      assert.ok(answered.every((r) => r.created) && answered.filter((r) => r.deliveries === 1).length >= 24);
+      assert.equal((await deliveriesOf(store, t.id)).length, 1 + answered.reduce((n, r) => n + r.deliveries, 0),
+        'and each its deliveries, in the same transaction');
+      assert.deepEqual(await store.getApplication(t.id, existing.id), existingAfter, 'the stale transitions moved nothing');
+      const seqs = answered.map((x) => x.event.seq);
+      assert.equal(new Set(seqs).size, seqs.length);
     }));
 
     it('lists events with type, prefix, subject and since filters and cursors', withStore(async (store) => {
@@ -222,7 +263,7 @@ export function eventCases(withStore: StoreCase): void {
       assert.equal(JSON.parse(created.find((d) => d.webhook_id === hooks.all.id)!.body).status, '2000');
 
       const msg = await firedBy(messageEvent(t.id, doc.id, s1.id));
-      assert.deepEqual(msg.map((d) => name(d.webhook_id)), ['messages']);
+      assert.deepEqual(msg.map((d) => name(d.webhook_id)).sort(), ['all', 'messages'], "a new message fires message_created and all, as in the core");
 
       const inS2 = await firedBy(createdEvent(newApp(t.id, s2, 1000)));
       assert.deepEqual(inS2.map((d) => name(d.webhook_id)).sort(), ['all', 'byPrefix', 'onlyS2']);

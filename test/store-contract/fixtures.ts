@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { applyTransition, createApplication, type ApplicationDoc } from '../../src/domain/application.js';
 import { EVENT_TYPES } from '../../src/domain/events.js';
 import { uuid } from '../../src/domain/ids.js';
-import type { NewEvent, Service, Store, WebhookInput } from '../../src/store/index.js';
+import type { NewEvent, Service, Store, StoreOptions, WebhookInput } from '../../src/store/index.js';
 
 /** 2025-11-20T10:00:00Z: a fixed origin so event times are chosen, not read from the clock. */
 export const T0 = Date.UTC(2025, 10, 20, 10, 0, 0);
 
-/** A case: it gets a store of its own. */
-export type StoreCase = (fn: (store: Store) => Promise<void>) => () => Promise<void>;
+/** A case: it gets a store of its own, opened with `options` when given. */
+export type StoreCase = (fn: (store: Store) => Promise<void>, options?: StoreOptions) => () => Promise<void>;
 
 export async function tenant(store: Store, slug = `t-${uuid().slice(0, 8)}`) {
   return store.createTenant({ id: uuid(), name: `Comune ${slug}`, slug, external_id: null });
@@ -84,7 +84,7 @@ export function webhookInput(w: Partial<WebhookInput> = {}): WebhookInput {
   return {
     title: 'Protocollo', description: null, endpoint: 'http://127.0.0.1:9/hook', method: 'POST', trigger: 'all', events: [],
     filters: 'all', headers: {}, version: 1, format: 'opencity', active: true, ordering: 'none', max_concurrency: null,
-    rate_limit: null, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ...w,
+    rate_limit: null, follow_redirects: false, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ...w,
   };
 }
 

@@ -1,5 +1,5 @@
 /** Loading data from the API with explicit loading / error / data states. */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call } from './api.js';
 
 export interface Loaded<T> {
@@ -15,32 +15,20 @@ export interface Loaded<T> {
  * is open, keeping the data shown between polls, so lists update without flicker.
  */
 export function useApi<T>(path: string | null, opts: { refreshMs?: number | null; deps?: unknown[] } = {}): Loaded<T> {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(path !== null);
+  // Data and error are kept with the path they answer: the render that follows a change of path
+  // (a search, a filter) shows "loading", never the previous path's rows for a frame.
+  const [got, setGot] = useState<{ path: string; data: T | null; error: unknown } | null>(null);
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((n) => n + 1), []);
-  const lastPath = useRef<string | null>(null);
 
   useEffect(() => {
     if (path === null) return;
     const ac = new AbortController();
-    // A new path starts from empty; a reload of the same one keeps what is shown.
-    if (lastPath.current !== path) {
-      setData(null);
-      setLoading(true);
-      lastPath.current = path;
-    }
     call<T>(path, { signal: ac.signal }).then(
-      (d) => {
-        setData(d);
-        setError(null);
-        setLoading(false);
-      },
+      (d) => setGot({ path, data: d, error: null }),
       (err) => {
         if ((err as Error).name === 'AbortError') return;
-        setError(err);
-        setLoading(false);
+        setGot((g) => ({ path, data: g?.path === path ? g.data : null, error: err }));
       },
     );
     return () => ac.abort();
@@ -52,7 +40,11 @@ export function useApi<T>(path: string | null, opts: { refreshMs?: number | null
     return () => clearInterval(timer);
   }, [opts.refreshMs, path]);
 
-  return { data, error, loading, reload, setData };
+  const current = got !== null && got.path === path ? got : null;
+  const setData = useCallback((d: T | null) => {
+    if (path !== null) setGot({ path, data: d, error: null });
+  }, [path]);
+  return { data: current?.data ?? null, error: current?.error ?? null, loading: path !== null && current === null, reload, setData };
 }
 
 /** Runs an action, keeping its pending state and its problem for the form that started it. */

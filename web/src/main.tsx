@@ -21,11 +21,9 @@ import { Tenants } from './pages/Tenants.js';
 import { Empty } from './ui/common.js';
 import { LangSwitch } from './ui/LangSwitch.js';
 import './styles.css';
+import type { Tenant as TenantSchema } from './types.js';
 
-interface Tenant {
-  id: string;
-  name: string;
-}
+type Tenant = Pick<TenantSchema, 'id' | 'name'>;
 
 type Route = { pattern: string; nav?: Key; tenantScoped: boolean; view: (p: Record<string, string>) => preact.JSX.Element };
 

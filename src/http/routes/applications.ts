@@ -14,7 +14,9 @@ import type { ApplicationRow } from '../../store/index.js';
 import { addMessage, changeStatus, createPratica, IllegalTransitionError, loadApplication as load } from '../../usecases/applications.js';
 import { tenantOf } from '../../http-common/auth.js';
 import { ApiError } from '../../http-common/errors.js';
-import { AnyObject, IdParams, pageOf, PageQuery, requestedVersion, timeParam, VersionQuery } from '../../http-common/schemas.js';
+import { ref } from '../../http-common/components.js';
+import { ok } from '../../http-common/openapi.js';
+import { AnyObject, IdParams, PageQuery, requestedVersion, timeParam, VersionQuery } from '../../http-common/schemas.js';
 
 const NullableString = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
 
@@ -59,9 +61,9 @@ const ListQuery = Type.Object({
   status: Type.Optional(Type.Integer()),
   service_id: Type.Optional(Type.String({ maxLength: 200 })),
   updated_since: Type.Optional(Type.String({ description: 'ISO 8601 date-time or Unix seconds' })),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'words that each start a word of the applicant, codice fiscale, subject, protocol number or id' })),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'asc (default): oldest change first, for syncing; desc: newest first' })),
 });
-
-const ApplicationOut = Type.Object({}, { additionalProperties: true, description: 'the OpenCity application JSON at the requested version' });
 
 async function loadApplication(request: FastifyRequest, id: string): Promise<{ tenantId: string; row: ApplicationRow }> {
   const tenantId = await tenantOf(request);
@@ -87,7 +89,10 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
   const tags = ['applications'];
 
   app.post<{ Body: Static<typeof ApplicationBody> }>('/applications', {
-    schema: { tags, summary: 'Create an application as draft (1000) or submitted (1900/2000)', body: ApplicationBody, querystring: Type.Object(VersionQuery), response: { 201: ApplicationOut } },
+    schema: {
+      tags, operationId: 'createApplication', summary: 'Create an application as draft (1000) or submitted (1900/2000)',
+      body: ApplicationBody, querystring: Type.Object(VersionQuery), response: ok(201, ref('Application'), 'Created'),
+    },
   }, async (request, reply) => {
     const version = requestedVersion(request);
     const { id, service_id, status = 1000, ...fields } = request.body;
@@ -96,33 +101,39 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get<{ Querystring: Static<typeof ListQuery> }>('/applications', {
-    schema: { tags, summary: 'List applications (oldest change first; filter by status, service, updated_since)', querystring: ListQuery, response: { 200: pageOf(ApplicationOut) } },
+    schema: {
+      tags, operationId: 'listApplications', summary: 'List applications (oldest change first, or order=desc; filter by status, service, updated_since, q)',
+      querystring: ListQuery, response: ok(200, ref('ApplicationPage')),
+    },
   }, async (request) => {
     const tenantId = await tenantOf(request);
     const version = requestedVersion(request);
     const q = request.query;
     const page = await store.listApplications(tenantId, {
-      status: q.status, service_id: q.service_id, updated_since: timeParam('updated_since', q.updated_since),
+      status: q.status, service_id: q.service_id, updated_since: timeParam('updated_since', q.updated_since), q: q.q, order: q.order,
     }, { limit: q.limit ?? 50, cursor: q.cursor });
     return { items: page.items.map((a) => renderApplication(a.doc, version)), next_cursor: page.next_cursor };
   });
 
   app.get<{ Params: { id: string } }>('/applications/:id', {
-    schema: { tags, summary: 'Get an application', params: IdParams, querystring: Type.Object(VersionQuery), response: { 200: ApplicationOut } },
+    schema: { tags, operationId: 'getApplication', summary: 'Get an application', params: IdParams, querystring: Type.Object(VersionQuery), response: ok(200, ref('Application')) },
   }, async (request) => {
     const { row } = await loadApplication(request, request.params.id);
     return renderApplication(row.doc, requestedVersion(request));
   });
 
   app.get<{ Params: { id: string } }>('/applications/:id/transitions', {
-    schema: { tags, summary: 'Statuses the application may move to now', params: IdParams },
+    schema: { tags, operationId: 'getApplicationTransitions', summary: 'Statuses the application may move to now', params: IdParams, response: ok(200, ref('Transitions')) },
   }, async (request) => {
     const { row } = await loadApplication(request, request.params.id);
     return { status: row.status, status_name: statusName(row.status), allowed: allowedTargets(row.status).map((s) => ({ status: s, status_name: statusName(s) })) };
   });
 
   app.post<{ Params: { id: string }; Body: Static<typeof TransitionBody> }>('/applications/:id/transitions', {
-    schema: { tags, summary: 'Change the status (checked against the transition table)', params: IdParams, body: TransitionBody, querystring: Type.Object(VersionQuery), response: { 200: ApplicationOut } },
+    schema: {
+      tags, operationId: 'changeApplicationStatus', summary: 'Change the status (checked against the transition table)',
+      params: IdParams, body: TransitionBody, querystring: Type.Object(VersionQuery), response: ok(200, ref('Application')),
+    },
   }, async (request) => {
     const version = requestedVersion(request);
     const { status: to, ...change } = request.body;
@@ -135,7 +146,7 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get<{ Params: { id: string } }>('/applications/:id/history', {
-    schema: { tags, summary: 'Status changes of the application, oldest first', params: IdParams },
+    schema: { tags, operationId: 'getApplicationHistory', summary: 'Status changes of the application, oldest first', params: IdParams, response: ok(200, ref('HistoryItemList')) },
   }, async (request) => {
     const { tenantId, row } = await loadApplication(request, request.params.id);
     const items = [];
@@ -149,13 +160,13 @@ export const applicationRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.post<{ Params: { id: string }; Body: Static<typeof MessageBody> }>('/applications/:id/messages', {
-    schema: { tags, summary: 'Add a message to the application (message.created)', params: IdParams, body: MessageBody },
+    schema: { tags, operationId: 'createApplicationMessage', summary: 'Add a message to the application (message.created)', params: IdParams, body: MessageBody, response: ok(201, ref('Message'), 'Created') },
   }, async (request, reply) => {
     return reply.status(201).send(await addMessage(app.runtime, await tenantOf(request), request.params.id, request.body));
   });
 
   app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: string } }>('/applications/:id/messages', {
-    schema: { tags, summary: 'Messages of the application, oldest first', params: IdParams, querystring: Type.Object(PageQuery) },
+    schema: { tags, operationId: 'listApplicationMessages', summary: 'Messages of the application, oldest first', params: IdParams, querystring: Type.Object(PageQuery), response: ok(200, ref('MessagePage')) },
   }, async (request) => {
     const { tenantId, row } = await loadApplication(request, request.params.id);
     // It answers next_cursor, so it must take one back: without it nothing past the first page could be read.

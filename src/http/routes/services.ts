@@ -6,7 +6,9 @@ import { uuid } from '../../domain/ids.js';
 import { SERVICE_STATUSES, type Service } from '../../store/index.js';
 import { tenantOf } from '../../http-common/auth.js';
 import { ApiError, notFound } from '../../http-common/errors.js';
-import { IdParams, iso, pageOf, PageQuery } from '../../http-common/schemas.js';
+import { ref } from '../../http-common/components.js';
+import { ok } from '../../http-common/openapi.js';
+import { IdParams, iso, PageQuery } from '../../http-common/schemas.js';
 import { slugify } from '../../usecases/tenants.js';
 
 const fields = {
@@ -34,11 +36,6 @@ const ServicePatch = Type.Object({
   status: Type.Optional(fields.status),
 }, { additionalProperties: false, minProperties: 1 });
 
-const ServiceOut = Type.Object({
-  id: Type.String(), slug: Type.String(), name: Type.String(), group_name: Type.Union([Type.String(), Type.Null()]),
-  description: Type.Union([Type.String(), Type.Null()]), status: Type.String(), created_at: Type.String(), updated_at: Type.String(),
-});
-
 export const serviceOut = (s: Service) => ({
   id: s.id, slug: s.slug, name: s.name, group_name: s.group_name, description: s.description, status: s.status,
   created_at: iso(s.created_at)!, updated_at: iso(s.updated_at)!,
@@ -59,7 +56,7 @@ export const serviceRoutes: FastifyPluginAsync = async (app) => {
   }
 
   app.post<{ Body: Static<typeof ServiceBody> }>('/services', {
-    schema: { tags, summary: 'Create a service', body: ServiceBody, response: { 201: ServiceOut } },
+    schema: { tags, operationId: 'createService', summary: 'Create a service', body: ServiceBody, response: ok(201, ref('Service'), 'Created') },
   }, async (request, reply) => {
     const tenantId = await tenantOf(request);
     const b = request.body;
@@ -74,14 +71,14 @@ export const serviceRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get<{ Querystring: { limit: number; cursor?: string } }>('/services', {
-    schema: { tags, summary: 'List services', querystring: Type.Object(PageQuery), response: { 200: pageOf(ServiceOut) } },
+    schema: { tags, operationId: 'listServices', summary: 'List services', querystring: Type.Object(PageQuery), response: ok(200, ref('ServicePage')) },
   }, async (request) => {
     const page = await store.listServices(await tenantOf(request), request.query);
     return { items: page.items.map(serviceOut), next_cursor: page.next_cursor };
   });
 
   app.get<{ Params: { id: string } }>('/services/:id', {
-    schema: { tags, summary: 'Get a service', params: IdParams, response: { 200: ServiceOut } },
+    schema: { tags, operationId: 'getService', summary: 'Get a service', params: IdParams, response: ok(200, ref('Service')) },
   }, async (request) => {
     const s = await store.getService(await tenantOf(request), request.params.id);
     if (!s) throw notFound('service');
@@ -89,7 +86,7 @@ export const serviceRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.patch<{ Params: { id: string }; Body: Static<typeof ServicePatch> }>('/services/:id', {
-    schema: { tags, summary: 'Update a service', params: IdParams, body: ServicePatch, response: { 200: ServiceOut } },
+    schema: { tags, operationId: 'updateService', summary: 'Update a service', params: IdParams, body: ServicePatch, response: ok(200, ref('Service')) },
   }, async (request) => {
     const tenantId = await tenantOf(request);
     const current = await store.getService(tenantId, request.params.id);

@@ -8,7 +8,9 @@ import type { ApiKey, Tenant } from '../../store/index.js';
 import { createTenant, mintApiKey } from '../../usecases/tenants.js';
 import { requireAdmin, tenantOf } from '../../http-common/auth.js';
 import { ApiError, notFound } from '../../http-common/errors.js';
-import { IdParams, iso, pageOf, PageQuery } from '../../http-common/schemas.js';
+import { ref } from '../../http-common/components.js';
+import { ok } from '../../http-common/openapi.js';
+import { IdParams, iso, PageQuery } from '../../http-common/schemas.js';
 
 const TenantBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, description: 'e.g. "Comune di Bugliano"' }),
@@ -25,18 +27,9 @@ const KeyBody = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: 'default' })),
 }, { additionalProperties: false });
 
-const TenantOut = Type.Object({
-  id: Type.String(), name: Type.String(), slug: Type.String(),
-  external_id: Type.Union([Type.String(), Type.Null()]), created_at: Type.String(), updated_at: Type.String(),
+const tenantOut = (t: Tenant) => ({
+  id: t.id, name: t.name, slug: t.slug, external_id: t.external_id, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)!,
 });
-
-const KeyOut = Type.Object({
-  id: Type.String(), name: Type.String(), prefix: Type.String(), created_at: Type.String(),
-  revoked_at: Type.Union([Type.String(), Type.Null()]), last_used_at: Type.Union([Type.String(), Type.Null()]),
-  key: Type.Optional(Type.String({ description: 'the secret key; shown only once, at creation' })),
-});
-
-const tenantOut = (t: Tenant) => ({ ...t, created_at: iso(t.created_at)!, updated_at: iso(t.updated_at)! });
 const keyOut = (k: ApiKey, secret?: string) => ({
   id: k.id, name: k.name, prefix: k.prefix, created_at: iso(k.created_at)!, revoked_at: iso(k.revoked_at),
   last_used_at: iso(k.last_used_at), ...(secret ? { key: secret } : {}),
@@ -61,14 +54,14 @@ export const tenantRoutes: FastifyPluginAsync = async (app) => {
   const tags = ['tenants'];
 
   app.post<{ Body: Static<typeof TenantBody> }>('/tenants', {
-    schema: { tags, summary: 'Create a tenant (admin)', body: TenantBody, response: { 201: TenantOut } },
+    schema: { tags, operationId: 'createTenant', summary: 'Create a tenant (admin)', body: TenantBody, response: ok(201, ref('Tenant'), 'Created') },
   }, async (request, reply) => {
     requireAdmin(request);
     return reply.status(201).send(tenantOut(await createTenant(store, request.body)));
   });
 
   app.get<{ Querystring: { limit: number; cursor?: string } }>('/tenants', {
-    schema: { tags, summary: 'List tenants (admin: all; a key: its own)', querystring: Type.Object(PageQuery), response: { 200: pageOf(TenantOut) } },
+    schema: { tags, operationId: 'listTenants', summary: 'List tenants (admin: all; a key: its own)', querystring: Type.Object(PageQuery), response: ok(200, ref('TenantPage')) },
   }, async (request) => {
     const p = request.principal;
     if (p.kind === 'tenant') {
@@ -80,11 +73,11 @@ export const tenantRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get<{ Params: { id: string } }>('/tenants/:id', {
-    schema: { tags, summary: 'Get a tenant', params: IdParams, response: { 200: TenantOut } },
+    schema: { tags, operationId: 'getTenant', summary: 'Get a tenant', params: IdParams, response: ok(200, ref('Tenant')) },
   }, async (request) => tenantOut(await visibleTenant(request, request.params.id)));
 
   app.patch<{ Params: { id: string }; Body: Static<typeof TenantPatch> }>('/tenants/:id', {
-    schema: { tags, summary: 'Update a tenant (admin)', params: IdParams, body: TenantPatch, response: { 200: TenantOut } },
+    schema: { tags, operationId: 'updateTenant', summary: 'Update a tenant (admin)', params: IdParams, body: TenantPatch, response: ok(200, ref('Tenant')) },
   }, async (request) => {
     await visibleTenant(request, request.params.id);
     requireAdmin(request);
@@ -94,7 +87,10 @@ export const tenantRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.post<{ Params: { id: string }; Body: Static<typeof KeyBody> }>('/tenants/:id/keys', {
-    schema: { tags, summary: "Create an API key for a tenant (admin); the key is shown once", params: IdParams, body: KeyBody, response: { 201: KeyOut } },
+    schema: {
+      tags, operationId: 'createTenantKey', summary: 'Create an API key for a tenant (admin); the key is shown once; the body is optional',
+      params: IdParams, body: KeyBody, response: ok(201, ref('ApiKey'), 'Created'),
+    },
   }, async (request, reply) => {
     await visibleTenant(request, request.params.id);
     requireAdmin(request);
@@ -102,14 +98,17 @@ export const tenantRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get<{ Params: { id: string } }>('/tenants/:id/keys', {
-    schema: { tags, summary: "List a tenant's API keys", params: IdParams, response: { 200: Type.Object({ items: Type.Array(KeyOut) }) } },
+    schema: { tags, operationId: 'listTenantKeys', summary: "List a tenant's API keys", params: IdParams, response: ok(200, ref('ApiKeyList')) },
   }, async (request) => {
     await visibleTenant(request, request.params.id);
     return { items: (await store.listApiKeys(request.params.id)).map((k) => keyOut(k)) };
   });
 
   app.delete<{ Params: { id: string; keyId: string } }>('/tenants/:id/keys/:keyId', {
-    schema: { tags, summary: 'Revoke an API key', params: Type.Object({ id: Type.String(), keyId: Type.String() }), response: { 200: KeyOut } },
+    schema: {
+      tags, operationId: 'revokeTenantKey', summary: 'Revoke an API key',
+      params: Type.Object({ id: IdParams.properties.id, keyId: IdParams.properties.id }), response: ok(200, ref('ApiKey')),
+    },
   }, async (request) => {
     await visibleTenant(request, request.params.id);
     const key = await store.revokeApiKey(request.params.id, request.params.keyId);
@@ -118,22 +117,22 @@ export const tenantRoutes: FastifyPluginAsync = async (app) => {
   });
 
   // The same for the calling tenant, without knowing its id.
-  app.get('/keys', { schema: { tags, summary: "List this tenant's API keys", response: { 200: Type.Object({ items: Type.Array(KeyOut) }) } } },
+  app.get('/keys', { schema: { tags, operationId: 'listKeys', summary: "List this tenant's API keys", response: ok(200, ref('ApiKeyList')) } },
     async (request) => ({ items: (await store.listApiKeys(await tenantOf(request))).map((k) => keyOut(k)) }));
 
   app.post<{ Body: Static<typeof KeyBody> }>('/keys', {
-    schema: { tags, summary: 'Create an API key for this tenant; shown once', body: KeyBody, response: { 201: KeyOut } },
+    schema: { tags, operationId: 'createKey', summary: 'Create an API key for this tenant; shown once; the body is optional', body: KeyBody, response: ok(201, ref('ApiKey'), 'Created') },
   }, async (request, reply) => reply.status(201).send(await issueApiKey(request, await tenantOf(request), request.body?.name ?? 'default')));
 
   app.delete<{ Params: { id: string } }>('/keys/:id', {
-    schema: { tags, summary: 'Revoke an API key of this tenant', params: IdParams, response: { 200: KeyOut } },
+    schema: { tags, operationId: 'revokeKey', summary: 'Revoke an API key of this tenant', params: IdParams, response: ok(200, ref('ApiKey')) },
   }, async (request) => {
     const key = await store.revokeApiKey(await tenantOf(request), request.params.id);
     if (!key) throw notFound('API key');
     return keyOut(key);
   });
 
-  app.get('/me', { schema: { tags, summary: 'Who the token is' } }, async (request) => {
+  app.get('/me', { schema: { tags, operationId: 'getMe', summary: 'Who the token is', response: ok(200, ref('Me')) } }, async (request) => {
     const p = request.principal;
     if (p.kind === 'admin') return { kind: 'admin' };
     const t = await store.getTenant(p.tenantId);

@@ -262,4 +262,91 @@ CREATE TABLE ingest_tokens (
 CREATE INDEX ingest_tokens_tenant ON ingest_tokens(tenant_id, seq);
 `,
   },
+  {
+    id: 100,
+    name: 'webhook_follow_redirects',
+    sql: `
+-- Per-webhook opt-in to follow redirects (issue 11): 0 = a 3xx is the answer (default).
+ALTER TABLE webhooks ADD COLUMN follow_redirects INTEGER NOT NULL DEFAULT 0;
+`,
+  },
+  {
+    id: 110,
+    name: 'ids_per_tenant',
+    sql: `
+-- Ids sent by a tenant's core (service, application, event_id) belong to that tenant: another
+-- tenant may use the same ones (issue 12, item 7).
+ALTER TABLE services DROP CONSTRAINT services_id_key;
+ALTER TABLE services ADD CONSTRAINT services_tenant_id_id_key UNIQUE (tenant_id, id);
+ALTER TABLE events DROP CONSTRAINT events_event_id_key;
+ALTER TABLE events ADD CONSTRAINT events_tenant_id_event_id_key UNIQUE (tenant_id, event_id);
+ALTER TABLE applications DROP CONSTRAINT applications_pkey;
+ALTER TABLE applications ADD CONSTRAINT applications_pkey PRIMARY KEY (tenant_id, id);
+`,
+  },
+  {
+    id: 140,
+    name: 'operator_console',
+    sql: `
+-- Search by what an operator knows (applicant, codice fiscale, subject, protocol number, the
+-- short id): one row per normalised word of a pratica ([a-z0-9] only, see domain/search.ts),
+-- found by prefix with a range on the primary key. Rebuilt with every projection change.
+CREATE TABLE application_terms (
+  tenant_id TEXT NOT NULL,
+  term TEXT COLLATE "C" NOT NULL,
+  application_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, term, application_id)
+);
+CREATE INDEX application_terms_app ON application_terms(tenant_id, application_id, term);
+CREATE INDEX applications_tenant_desc ON applications(tenant_id, last_event_seq DESC);
+CREATE INDEX deliveries_subject ON deliveries(tenant_id, subject, seq);
+-- Deliveries finished per minute (the overview counts deliveries, not attempts).
+CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at);
+
+-- Attempt numbers go on across manual resends: attempt_offset holds the attempts made before
+-- the last resend (attempts restarts at 0 for the retry schedule); manual_attempts lists the
+-- numbers of attempts an operator asked for, as ",5,9".
+ALTER TABLE deliveries ADD COLUMN attempt_offset INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN manual_attempts TEXT NOT NULL DEFAULT '';
+
+-- Events that matched a webhook while it was disabled: counted on its page, and turned into
+-- deliveries by "re-enable and recover".
+CREATE TABLE webhook_skips (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  webhook_id TEXT NOT NULL,
+  tenant_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (webhook_id, event_id)
+);
+`,
+  },
+  {
+    id: 150,
+    name: 'fanout_jobs_claim_lanes',
+    sql: `
+-- Fan-outs too large for their event's transaction (MESSO_FANOUT_CHUNK deliveries at most per
+-- transaction): the event commits with this row, its promise of deliveries, and the engine
+-- writes them in bounded transactions, webhook by webhook in seq order. done_webhook_seq: the
+-- webhooks up to it are written; upto_webhook_seq: the tenant's newest webhook when the event
+-- came (one created later is not this event's). Per tenant, strictly in seq order (ordering),
+-- between tenants, in turns (turn_at: when the job's tenant was last served).
+CREATE TABLE fanout_jobs (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  event_seq BIGINT NOT NULL,
+  done_webhook_seq BIGINT NOT NULL DEFAULT 0,
+  upto_webhook_seq BIGINT NOT NULL,
+  turn_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX fanout_jobs_tenant ON fanout_jobs(tenant_id, seq);
+
+-- Claims go lane by lane (a lane: one tenant at one receiver origin, limits.ts laneKey): the lanes
+-- with pending deliveries are found by a skip scan of this index, one seek each, and each lane's
+-- due deliveries by a range of it. A claim walking one due index in time order passed every row
+-- of a full or paused lane first: 300 ms a claim behind one tenant's 300,000 queued deliveries.
+CREATE INDEX deliveries_lane ON deliveries((tenant_id || ' ' || endpoint_key), next_attempt_at, seq) WHERE status = 'pending';
+`,
+  },
 ];

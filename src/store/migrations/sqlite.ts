@@ -260,4 +260,150 @@ CREATE TABLE ingest_tokens (
 CREATE INDEX ingest_tokens_tenant ON ingest_tokens(tenant_id, seq);
 `,
   },
+  {
+    id: 100,
+    name: 'webhook_follow_redirects',
+    sql: `
+-- Per-webhook opt-in to follow redirects (issue 11): 0 = a 3xx is the answer (default).
+ALTER TABLE webhooks ADD COLUMN follow_redirects INTEGER NOT NULL DEFAULT 0;
+`,
+  },
+  {
+    id: 110,
+    name: 'ids_per_tenant',
+    sql: `
+-- Ids sent by a tenant's core (service, application, event_id) belong to that tenant: another
+-- tenant may use the same ones (issue 12, item 7). SQLite cannot drop a UNIQUE or change a
+-- primary key, so the three tables are rebuilt, keeping every row and seq.
+CREATE TABLE services_110 (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  slug TEXT NOT NULL,
+  name TEXT NOT NULL,
+  group_name TEXT,
+  description TEXT,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, id),
+  UNIQUE (tenant_id, slug)
+);
+INSERT INTO services_110 (seq, id, tenant_id, slug, name, group_name, description, status, created_at, updated_at)
+  SELECT seq, id, tenant_id, slug, name, group_name, description, status, created_at, updated_at FROM services;
+-- AUTOINCREMENT never hands out a seq again, even one retention removed: carry the counter.
+DELETE FROM sqlite_sequence WHERE name = 'services_110';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'services_110', seq FROM sqlite_sequence WHERE name = 'services';
+DROP TABLE services;
+ALTER TABLE services_110 RENAME TO services;
+CREATE INDEX services_tenant ON services(tenant_id, seq);
+
+CREATE TABLE events_110 (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL,
+  tenant_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  subject TEXT,
+  event_version INTEGER NOT NULL,
+  event_created_at INTEGER NOT NULL,
+  app_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, event_id)
+);
+INSERT INTO events_110 (seq, event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
+  SELECT seq, event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at FROM events;
+-- AUTOINCREMENT never hands out a seq again, even one retention removed: carry the counter.
+DELETE FROM sqlite_sequence WHERE name = 'events_110';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'events_110', seq FROM sqlite_sequence WHERE name = 'events';
+DROP TABLE events;
+ALTER TABLE events_110 RENAME TO events;
+CREATE INDEX events_tenant ON events(tenant_id, seq);
+CREATE INDEX events_subject ON events(tenant_id, subject, seq);
+
+CREATE TABLE applications_110 (
+  id TEXT NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  service_id TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_event_seq INTEGER NOT NULL,
+  last_event_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+INSERT INTO applications_110 (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
+  SELECT id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at FROM applications;
+DROP TABLE applications;
+ALTER TABLE applications_110 RENAME TO applications;
+CREATE INDEX applications_tenant ON applications(tenant_id, last_event_seq);
+`,
+  },
+  {
+    id: 140,
+    name: 'operator_console',
+    sql: `
+-- Search by what an operator knows (applicant, codice fiscale, subject, protocol number, the
+-- short id): one row per normalised word of a pratica ([a-z0-9] only, see domain/search.ts),
+-- found by prefix with a range on the primary key. Rebuilt with every projection change.
+CREATE TABLE application_terms (
+  tenant_id TEXT NOT NULL,
+  term TEXT NOT NULL,
+  application_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, term, application_id)
+);
+CREATE INDEX application_terms_app ON application_terms(tenant_id, application_id, term);
+CREATE INDEX applications_tenant_desc ON applications(tenant_id, last_event_seq DESC);
+CREATE INDEX deliveries_subject ON deliveries(tenant_id, subject, seq);
+-- Deliveries finished per minute (the overview counts deliveries, not attempts).
+CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at);
+
+-- Attempt numbers go on across manual resends: attempt_offset holds the attempts made before
+-- the last resend (attempts restarts at 0 for the retry schedule); manual_attempts lists the
+-- numbers of attempts an operator asked for, as ",5,9".
+ALTER TABLE deliveries ADD COLUMN attempt_offset INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN manual_attempts TEXT NOT NULL DEFAULT '';
+
+-- Events that matched a webhook while it was disabled: counted on its page, and turned into
+-- deliveries by "re-enable and recover".
+CREATE TABLE webhook_skips (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook_id TEXT NOT NULL,
+  tenant_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (webhook_id, event_id)
+);
+`,
+  },
+  {
+    id: 150,
+    name: 'fanout_jobs_claim_lanes',
+    sql: `
+-- Fan-outs too large for their event's transaction (MESSO_FANOUT_CHUNK deliveries at most per
+-- transaction): the event commits with this row, its promise of deliveries, and the engine
+-- writes them in bounded transactions, webhook by webhook in seq order. done_webhook_seq: the
+-- webhooks up to it are written; upto_webhook_seq: the tenant's newest webhook when the event
+-- came (one created later is not this event's). Per tenant, strictly in seq order (ordering),
+-- between tenants, in turns (turn_at: when the job's tenant was last served).
+CREATE TABLE fanout_jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL,
+  event_seq INTEGER NOT NULL,
+  done_webhook_seq INTEGER NOT NULL DEFAULT 0,
+  upto_webhook_seq INTEGER NOT NULL,
+  turn_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX fanout_jobs_tenant ON fanout_jobs(tenant_id, seq);
+
+-- Claims go lane by lane (a lane: one tenant at one receiver origin, limits.ts laneKey): the lanes
+-- with pending deliveries are found by a skip scan of this index, one seek each, and each lane's
+-- due deliveries by a range of it. A claim walking one due index in time order passed every row
+-- of a full or paused lane first: 300 ms a claim behind one tenant's 300,000 queued deliveries.
+CREATE INDEX deliveries_lane ON deliveries((tenant_id || ' ' || endpoint_key), next_attempt_at, seq) WHERE status = 'pending';
+`,
+  },
 ];

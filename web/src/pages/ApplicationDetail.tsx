@@ -9,31 +9,8 @@ import { call, type Page } from '../api.js';
 import { matches, type MatchableEvent } from '../domain.js';
 import { useAction, useApi, usePaged } from '../hooks.js';
 import { plural, t, tMaybe } from '../i18n/index.js';
-import type { Application, Delivery, Webhook } from '../types.js';
+import type { Application, Delivery, HistoryItem, Message, Transitions, Webhook } from '../types.js';
 import { Chip, DeliveryChip, Empty, Facts, Field, fieldAttrs, FormProblem, JsonView, Loading, LoadMore, ProblemBox, Section, statusLabel, StatusChip, Timeline, When } from '../ui/common.js';
-
-interface HistoryItem {
-  event_id: string;
-  type: string;
-  from: number | null;
-  to: number | null;
-  status_name: string | null;
-  message: string | null;
-  at: string;
-}
-
-interface Transitions {
-  status: number;
-  allowed: { status: number; status_name: string }[];
-}
-
-interface Message {
-  id: string;
-  message: string;
-  author: string | null;
-  visibility: 'applicant' | 'internal';
-  created_at: string;
-}
 
 /** Deliveries read for the per-webhook summary: a pratica rarely has more; beyond, the summary says so. */
 const DELIVERIES_READ = 100;
@@ -66,7 +43,7 @@ export function ApplicationDetail({ id }: { id: string }) {
     <div class="page">
       <p class="crumbs"><a href="/applications">{t('nav.applications')}</a> /</p>
       <div class="page-head">
-        <h1>{a.subject || t('application.title')} <StatusChip code={a.status} /></h1>
+        <h1>{a.subject || t('application.title')} <StatusChip code={Number(a.status)} /></h1>
         <div class="actions wrap">
           <button type="button" ref={opener} class="secondary" aria-expanded={moving} aria-controls="ap-move-panel" onClick={() => { setDone(null); setMoving(!moving); }}>{t('transition.open')}</button>
           <a class="button secondary" href={`/deliveries?application_id=${encodeURIComponent(a.id)}`}>{t('application.deliveries')}</a>
@@ -178,13 +155,14 @@ function Messages({ path }: { path: string }) {
 
 /** What the status change will be, as the matching rule sees it (the same module the server uses). */
 function changeEvent(a: Application, to: number): MatchableEvent {
-  return { type: 'application.status_changed', data: { application: { service_id: a.service_id, status: to }, from: a.status, to } };
+  return { type: 'application.status_changed', data: { application: { service_id: a.service_id, status: to }, from: Number(a.status), to } };
 }
 
 function TransitionForm({ path, app, allowed, webhooks, onDone, onCancel }: {
   path: string; app: Application; allowed: number[]; webhooks: Webhook[]; onDone: (to: number) => void; onCancel: () => void;
 }) {
-  const current = app.status;
+  // The API says the status as a string ("2000"); the transition table speaks numbers.
+  const current = Number(app.status);
   const [to, setTo] = useState('');
   const [note, setNote] = useState('');
   const [protocol, setProtocol] = useState('');

@@ -1,27 +1,32 @@
 /**
- * Pratiche: a filterable list with status chips, and a form to open a new one. The API lists
- * them by last change, oldest first, and has no order parameter yet (see issue 15 item 2).
+ * Pratiche: searched by what the operator knows (applicant, codice fiscale, subject, protocol
+ * number, short id), filtered, newest change first (a toggle turns it), with status chips; and a
+ * form to open a new one. Search, filters and order live in the URL.
  */
 import { useState } from 'preact/hooks';
 import { call, qs, type Page } from '../api.js';
 import { useAction, useApi, usePaged } from '../hooks.js';
 import { t } from '../i18n/index.js';
 import { navigate, useLocation } from '../router.js';
+import { go, orderOf, OrderToggle, PagedTable, SearchBox } from '../ui/list.js';
 import { STATUS_CODES, type Application, type Service } from '../types.js';
-import { Empty, Field, fieldAttrs, FilterPanel, FormProblem, Loading, LoadMore, ProblemBox, Section, statusLabel, StatusChip, When } from '../ui/common.js';
+import { Empty, Field, fieldAttrs, FilterPanel, FormProblem, Loading, ProblemBox, Section, statusLabel, StatusChip, When } from '../ui/common.js';
 
 export function Applications() {
   const { query } = useLocation();
   const filters = { status: query.get('status') ?? '', service_id: query.get('service_id') ?? '' };
-  const list = usePaged<Application>(`/api/applications${qs({ limit: 50, ...filters })}`, { refreshMs: 10_000 });
+  const q = query.get('q') ?? '';
+  const order = orderOf(query.get('order'));
+  const here = { ...filters, q, order: order === 'desc' ? '' : order };
+  const list = usePaged<Application>(`/api/applications${qs({ limit: 50, ...filters, q, order })}`, { refreshMs: 10_000 });
   const services = useApi<Page<Service>>('/api/services?limit=500');
   const names = new Map((services.data?.items ?? []).map((s) => [s.id, s.name]));
-  const setFilter = (k: 'status' | 'service_id', v: string) => navigate(`/applications${qs({ ...filters, [k]: v })}`);
+  const setFilter = (k: 'status' | 'service_id', v: string) => go('/applications', here, { [k]: v });
 
   return (
     <div class="page">
       <h1>{t('applications.title')}</h1>
-      <p class="muted small">{t('applications.order')}</p>
+      <SearchBox id="ap-q" value={q} hint={t('search.hintApplications')} problem={list.error} onSearch={(v) => go('/applications', here, { q: v })} />
       <FilterPanel active={Object.values(filters).filter(Boolean).length} onSubmit={(e) => e.preventDefault()}>
         <Field id="ap-status" label={t('field.status')} name="status" problem={list.error}>
           <select {...fieldAttrs('ap-status', list.error, 'status')} value={filters.status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
@@ -36,29 +41,20 @@ export function Applications() {
           </select>
         </Field>
       </FilterPanel>
-      {list.error ? <FormProblem problem={list.error} fields={['status', 'service_id']} />
-        : !list.items ? <Loading />
-        : list.items.length === 0 ? <Empty>{t('applications.empty')}</Empty>
-        : (
-          <div class="table-wrap">
-            <table class="list">
-              <thead><tr><th scope="col">{t('field.subject')}</th><th scope="col">{t('field.service')}</th><th scope="col">{t('field.status')}</th><th scope="col">{t('field.applicant')}</th><th scope="col">{t('applications.changed')}</th></tr></thead>
-              <tbody>
-                {list.items.map((a) => (
-                  <tr key={a.id} data-application={a.id}>
-                    <td data-label={t('field.subject')}><a href={`/applications/${encodeURIComponent(a.id)}`}>{a.subject || <code>{a.id.slice(0, 8)}…</code>}</a></td>
-                    <td data-label={t('field.service')}>{a.service_name ?? names.get(a.service_id) ?? a.service_id}</td>
-                    <td data-label={t('field.status')}><StatusChip code={a.status} /></td>
-                    <td data-label={t('field.applicant')}>{a.user_name ?? '—'}</td>
-                    <td data-label={t('applications.changed')}><When at={a.latest_status_change_at ?? a.created_at} /></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      <ProblemBox problem={list.moreProblem} />
-      <LoadMore cursor={list.next} loading={list.loadingMore} onClick={list.loadMore} />
+      <div class="list-tools">
+        <OrderToggle order={order} onChange={(o) => go('/applications', here, { order: o === 'desc' ? '' : o })} />
+      </div>
+      <PagedTable list={list} empty={t('applications.empty')} fields={['q', 'status', 'service_id', 'order']}
+        head={<><th scope="col">{t('field.subject')}</th><th scope="col">{t('field.service')}</th><th scope="col">{t('field.status')}</th><th scope="col">{t('field.applicant')}</th><th scope="col">{t('applications.changed')}</th></>}
+        row={(a) => (
+          <tr key={a.id} data-application={a.id}>
+            <td data-label={t('field.subject')}><a href={`/applications/${encodeURIComponent(a.id)}`}>{a.subject || t('application.title')} <code class="muted">{a.id.slice(0, 8)}</code></a></td>
+            <td data-label={t('field.service')}>{a.service_name ?? names.get(a.service_id) ?? a.service_id}</td>
+            <td data-label={t('field.status')}><StatusChip code={Number(a.status)} /></td>
+            <td data-label={t('field.applicant')}>{a.user_name ?? '—'}</td>
+            <td data-label={t('applications.changed')}><When at={a.latest_status_change_at ?? a.created_at} /></td>
+          </tr>
+        )} />
       <Section id="ap-new" title={t('applications.new')}>
         {services.error ? <ProblemBox problem={services.error} />
           : !services.data ? <Loading />

@@ -5,9 +5,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api.js';
 import { useAction, useApi } from '../hooks.js';
-import { fmtBytes, fmtNumber, t, tMaybe } from '../i18n/index.js';
-import type { Capture, DeliveryDetail, Verdict } from '../types.js';
-import { Chip, CopyButton, Empty, errorClassLabel, Facts, Field, fieldAttrs, FormProblem, JsonView, Loading, ProblemBox, Section, When } from '../ui/common.js';
+import { fmtBytes, t, tMaybe } from '../i18n/index.js';
+import type { Capture, DeliveryDetail, ReplayResult, Verdict } from '../types.js';
+import { Chip, CopyButton, Empty, SendVerdict, errorClassLabel, Facts, Field, fieldAttrs, FormProblem, JsonView, Loading, ProblemBox, Section, When } from '../ui/common.js';
 import { HeaderTable } from './WebhookDetail.js';
 
 type BodyView = 'pretty' | 'raw' | 'hex' | 'base64';
@@ -166,18 +166,6 @@ export function CaptureDetail({ binId, captureId, initial, binUrl, arrival = 1, 
   );
 }
 
-interface ReplayResult {
-  ok: boolean;
-  url: string;
-  method: string;
-  status_code?: number;
-  headers?: Record<string, string | string[]>;
-  body?: string;
-  error_class?: string;
-  error?: string;
-  duration_ms: number;
-}
-
 function Replay({ path, binUrl }: { path: string; binUrl: string }) {
   const [url, setUrl] = useState('');
   const [result, setResult] = useState<ReplayResult | null>(null);
@@ -200,12 +188,7 @@ function Replay({ path, binUrl }: { path: string; binUrl: string }) {
       <FormProblem problem={replay.problem} fields={['url']} />
       {result && (
         <div class="test-result" role="status">
-          <p>
-            {result.ok ? <Chip tone="green">{t('test.ok')}</Chip> : <Chip tone="red">{t('test.failed')}</Chip>}{' '}
-            {result.status_code !== undefined && <strong>HTTP {result.status_code}</strong>}{' '}
-            {result.error_class && <strong>{errorClassLabel(result.error_class)}</strong>}{' '}
-            <span class="muted">{t('test.duration', { ms: fmtNumber(result.duration_ms) })}</span>
-          </p>
+          <SendVerdict result={result} />
           {result.error && <p class="muted" lang="en">{result.error}</p>}
           {result.headers && <details><summary>{t('test.responseHeaders')}</summary><HeaderTable headers={result.headers} /></details>}
           {result.body !== undefined && <pre class="code">{result.body || t('state.emptyBody')}</pre>}

@@ -1,6 +1,8 @@
 /**
- * Deliveries, newest first, filtered by webhook, status, pratica and time (the filters live in
- * the URL, so a filtered view can be shared). The first page refreshes itself while shown.
+ * Deliveries, newest first (a toggle turns it), searched by what the operator knows (applicant,
+ * codice fiscale, subject, protocol number, delivery id) and filtered by webhook, status,
+ * pratica and time; all of it lives in the URL, so a view can be shared. Rows show the pratica's
+ * subject and applicant, and can be selected for bulk actions. The first page refreshes itself.
  */
 import { useState } from 'preact/hooks';
 import { ApiProblem, qs, type Page } from '../api.js';
@@ -8,8 +10,10 @@ import { useApi, usePaged } from '../hooks.js';
 import { dateInputPattern, formatDateInput, parseDateInput, t } from '../i18n/index.js';
 import { navigate, useLocation } from '../router.js';
 import type { Delivery, Webhook } from '../types.js';
-import { DateField, DeliveryChip, Empty, ErrorText, Field, fieldAttrs, FilterPanel, FormProblem, Loading, LoadMore, ProblemBox, Section, When } from '../ui/common.js';
+import { DateField, DeliveryChip, Empty, ErrorText, Field, fieldAttrs, FilterPanel, Section, When } from '../ui/common.js';
 import { RecoverForm } from './RecoverForm.js';
+import { BulkActions } from './BulkActions.js';
+import { go, orderOf, OrderToggle, PagedTable, SearchBox } from '../ui/list.js';
 
 const STATUSES = ['pending', 'sending', 'succeeded', 'failed', 'cancelled'] as const;
 const REFRESH_MS = 2_000;
@@ -20,8 +24,19 @@ export function Deliveries() {
     webhook_id: query.get('webhook_id') ?? '', status: query.get('status') ?? '', application_id: query.get('application_id') ?? '',
     since: query.get('since') ?? '', until: query.get('until') ?? '',
   };
+  const q = query.get('q') ?? '';
+  const order = orderOf(query.get('order'));
+  const here = { ...filters, q, order: order === 'desc' ? '' : order };
   const [live, setLive] = useState(true);
-  const list = usePaged<Delivery>(`/api/deliveries${qs({ limit: 50, ...filters })}`, { refreshMs: live ? REFRESH_MS : null });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const list = usePaged<Delivery>(`/api/deliveries${qs({ limit: 50, ...filters, q, order })}`, { refreshMs: live ? REFRESH_MS : null });
+  const toggle = (id: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) next.add(id); else next.delete(id);
+    setSelected(next);
+  };
+  const pageIds = (list.items ?? []).map((d) => d.id);
+  const allOn = pageIds.length > 0 && pageIds.every((id) => selected.has(id));
   const hooks = useApi<Page<Webhook>>('/api/webhooks?limit=500');
   const titles = new Map((hooks.data?.items ?? []).map((w) => [w.id, w.title]));
 
@@ -34,37 +49,38 @@ export function Deliveries() {
           <label for="live-toggle">{t('deliveries.live')}</label>
         </div>
       </div>
-      <Filters initial={filters} webhooks={hooks.data?.items ?? []} problem={list.error} />
-      {list.error ? <FormProblem problem={list.error} fields={['webhook_id', 'status', 'application_id', 'since', 'until']} />
-        : !list.items ? <Loading />
-        : list.items.length === 0 ? <Empty>{t('deliveries.empty')}</Empty>
-        : (
-          <div class="table-wrap">
-            <table class="list" aria-live="polite">
-              <thead><tr>
+      <SearchBox id="dl-q" value={q} hint={t('search.hintDeliveries')} problem={list.error} onSearch={(v) => go('/deliveries', here, { q: v })} />
+      <Filters initial={filters} extra={{ q, order: here.order }} webhooks={hooks.data?.items ?? []} problem={list.error} />
+      <div class="list-tools">
+        <OrderToggle order={order} onChange={(o) => go('/deliveries', here, { order: o === 'desc' ? '' : o })} />
+      </div>
+      <BulkActions selected={[...selected]} filter={{ ...filters, q }} onDone={() => { setSelected(new Set()); list.reload(); }} />
+      <PagedTable list={list} empty={t('deliveries.empty')} live fields={['q', 'webhook_id', 'status', 'application_id', 'since', 'until']}
+        head={<>
+                <th scope="col"><input type="checkbox" aria-label={t('bulk.selectAll')} checked={allOn}
+                  onChange={(e) => setSelected(e.currentTarget.checked ? new Set([...selected, ...pageIds]) : new Set([...selected].filter((id) => !pageIds.includes(id))))} /></th>
                 <th scope="col">{t('delivery.created')}</th><th scope="col">{t('field.webhook')}</th><th scope="col">{t('field.event_type')}</th>
                 <th scope="col">{t('field.application')}</th><th scope="col">{t('field.status')}</th><th scope="col">{t('field.attempts')}</th>
                 <th scope="col">{t('field.last_result')}</th><th scope="col">{t('field.next_attempt')}</th>
-              </tr></thead>
-              <tbody>
-                {list.items.map((d) => (
+        </>}
+        row={(d) => (
                   <tr key={d.id} data-delivery={d.id}>
+                    <td><input type="checkbox" aria-label={`${t('bulk.select')} ${d.id}`} checked={selected.has(d.id)} onChange={(e) => toggle(d.id, e.currentTarget.checked)} /></td>
                     <td data-label={t('delivery.created')}><a href={`/deliveries/${encodeURIComponent(d.id)}`}><When at={d.created_at} /></a></td>
                     <td data-label={t('field.webhook')}>{titles.get(d.webhook_id) ?? <code>{d.webhook_id}</code>}</td>
                     <td data-label={t('field.event_type')}><code>{d.event_type}</code></td>
-                    <td data-label={t('field.application')} class="break">{d.application_id ? <a href={`/applications/${encodeURIComponent(d.application_id)}`}><code>{d.application_id.slice(0, 8)}…</code></a> : '—'}</td>
+                    <td data-label={t('field.application')} class="break">{d.application_id ? (
+                      <a href={`/applications/${encodeURIComponent(d.application_id)}`}>
+                        {d.application?.subject || <code>{d.application_id.slice(0, 8)}…</code>}
+                        {d.application?.applicant && <span class="row-sub muted">{d.application.applicant}</span>}
+                      </a>
+                    ) : '—'}</td>
                     <td data-label={t('field.status')}><DeliveryChip status={d.status} /></td>
-                    <td data-label={t('field.attempts')} class="num">{d.attempts}</td>
+                    <td data-label={t('field.attempts')} class="num">{d.attempt_offset + d.attempts}</td>
                     <td data-label={t('field.last_result')}>{d.last_status_code !== null ? `HTTP ${d.last_status_code}` : d.last_error ? <ErrorText text={d.last_error} /> : '—'}</td>
                     <td data-label={t('field.next_attempt')}>{d.next_attempt_at && (d.status === 'pending' || d.status === 'sending') ? <When at={d.next_attempt_at} /> : '—'}</td>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      <ProblemBox problem={list.moreProblem} />
-      <LoadMore cursor={list.next} loading={list.loadingMore} onClick={list.loadMore} />
+        )} />
       <Section id="recover" title={t('recover.title')}>
         {hooks.data && hooks.data.items.length > 0
           ? <RecoverForm webhooks={hooks.data.items} webhookId={filters.webhook_id || undefined} onDone={list.reload} />
@@ -76,7 +92,7 @@ export function Deliveries() {
 
 type FilterValues = Record<'webhook_id' | 'status' | 'application_id' | 'since' | 'until', string>;
 
-function Filters({ initial, webhooks, problem }: { initial: FilterValues; webhooks: Webhook[]; problem: unknown }) {
+function Filters({ initial, extra, webhooks, problem }: { initial: FilterValues; extra: Record<string, string>; webhooks: Webhook[]; problem: unknown }) {
   const shown = (iso: string) => (iso ? formatDateInput(iso) : '');
   const [f, setF] = useState({ ...initial, since: shown(initial.since), until: shown(initial.until) });
   const [local, setLocal] = useState<unknown>(null);
@@ -90,7 +106,7 @@ function Filters({ initial, webhooks, problem }: { initial: FilterValues; webhoo
       return;
     }
     setLocal(null);
-    navigate(`/deliveries${qs({ ...f, application_id: f.application_id.trim(), since, until })}`);
+    navigate(`/deliveries${qs({ ...extra, ...f, application_id: f.application_id.trim(), since, until })}`);
   };
   const clear = () => {
     setF({ webhook_id: '', status: '', application_id: '', since: '', until: '' });

@@ -29,6 +29,10 @@ export function DeliveryDetail({ id }: { id: string }) {
     setSettled(false);
     d.reload();
   });
+  const retryNow = useAction(async () => {
+    await call(`${path}/retry-now`, { method: 'POST' });
+    d.reload();
+  });
   const isFinished = (s: string | undefined) => s === 'succeeded' || s === 'failed' || s === 'cancelled';
   useEffect(() => {
     if (isFinished(d.data?.status) !== settled) setSettled(isFinished(d.data?.status));
@@ -47,15 +51,16 @@ export function DeliveryDetail({ id }: { id: string }) {
       <div class="page-head">
         <h1>{t('delivery.title')} <DeliveryChip status={x.status} /></h1>
         <div class="actions">
-          <button type="button" disabled={!finished || resend.pending} aria-describedby={finished ? undefined : 'resend-why'} onClick={() => resend.run()}>{t('action.resend')}</button>
+          {x.status === 'pending'
+            ? <button type="button" data-retry-now disabled={retryNow.pending} aria-describedby="retry-when" onClick={() => retryNow.run()}>{t('action.retryNow')}</button>
+            : <button type="button" disabled={!finished || resend.pending} onClick={() => resend.run()}>{t('action.resend')}</button>}
         </div>
       </div>
-      {!finished && (
-        <p class="muted small" id="resend-why">
-          {x.next_attempt_at ? <>{t('delivery.resendLater')} <When at={x.next_attempt_at} />.</> : t('delivery.resendPending')}
-        </p>
+      {x.status === 'pending' && x.next_attempt_at && (
+        <p class="muted small" id="retry-when">{t('delivery.retryNowHint')} <When at={x.next_attempt_at} />.</p>
       )}
-      <ProblemBox problem={resend.problem} />
+      {x.status === 'sending' && <p class="muted small">{t('delivery.resendPending')}</p>}
+      <ProblemBox problem={resend.problem ?? retryNow.problem} />
       {last && last.outcome === 'failure' && <LastError a={last} />}
       <Section id="dl-facts" title={t('delivery.summary')}>
         <Facts rows={[
@@ -64,7 +69,7 @@ export function DeliveryDetail({ id }: { id: string }) {
           [t('field.event_type'), <code>{x.event_type}</code>],
           [t('field.event_id'), <code class="break">{x.event_id}</code>],
           [t('field.application'), x.application_id ? <a href={`/applications/${encodeURIComponent(x.application_id)}`}><code class="break">{x.application_id}</code></a> : '—'],
-          [t('field.attempts'), x.attempts],
+          [t('field.attempts'), x.attempt_offset + x.attempts],
           [t('delivery.created'), <When at={x.created_at} />],
           [t('delivery.completed'), <When at={x.completed_at} />],
           [t('field.next_attempt'), finished ? '—' : <When at={x.next_attempt_at} />],
@@ -97,7 +102,7 @@ function LastError({ a }: { a: Attempt }) {
       <h2 id="last-error-title">{t('health.lastError')}</h2>
       <p>
         <strong>{a.status_code !== null ? `HTTP ${a.status_code}` : errorClassLabel(a.error_class ?? 'other')}</strong>
-        {' · '}{t('attempt.n', { n: a.attempt })}{' · '}<When at={a.started_at} />
+        {' · '}{attemptName(a)}{' · '}<When at={a.started_at} />
       </p>
       {a.error_message && <p class="small" lang="en">{a.error_message}</p>}
       {a.response_body ? <blockquote class="snippet" aria-label={t('delivery.answerSnippet')}><code>{snippet(a.response_body)}</code></blockquote>
@@ -106,10 +111,15 @@ function LastError({ a }: { a: Attempt }) {
   );
 }
 
+/** "Tentativo 5 · reinvio manuale": numbering goes on across resends, and says which were asked for. */
+function attemptName(a: Attempt): string {
+  return a.manual ? `${t('attempt.n', { n: a.attempt })} · ${t('attempt.manual')}` : t('attempt.n', { n: a.attempt });
+}
+
 function AttemptTitle({ a }: { a: Attempt }) {
   return (
-    <span class="attempt-title" data-attempt={a.attempt}>
-      {t('attempt.n', { n: a.attempt })}{' '}
+    <span class="attempt-title" data-attempt={a.attempt} data-manual={a.manual ? 'true' : undefined}>
+      {attemptName(a)}{' '}
       {a.outcome === 'success' ? <Chip tone="green">{t('attempt.success')}</Chip> : <Chip tone="red">{t('attempt.failure')}</Chip>}{' '}
       {a.status_code !== null && <strong>HTTP {a.status_code}</strong>}{' '}
       {a.error_class && <strong>{errorClassLabel(a.error_class)}</strong>}{' '}

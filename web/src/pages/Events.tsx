@@ -37,7 +37,7 @@ export function Events() {
         <Field id="ev-type" label={t('field.event_type')} name="type" problem={p} hint={t('events.typeHint')}>
           <input {...fieldAttrs('ev-type', p, 'type', true)} spellcheck={false} list="ev-types" value={f.type} onInput={(e) => setF({ ...f, type: e.currentTarget.value })} />
           <datalist id="ev-types">
-            {['application.*', 'application.status_changed', 'application.created', 'message.created', 'service.*', 'webhook.*'].map((x) => <option key={x} value={x} />)}
+            {['application.*', 'application.status_changed', 'application.created', 'message.created', 'service.*', 'webhook.*', 'ingest.rejected', 'ingest.*'].map((x) => <option key={x} value={x} />)}
           </datalist>
         </Field>
         <Field id="ev-subject" label={t('field.subject')} name="subject" problem={p}>
@@ -66,6 +66,9 @@ export function Events() {
                   <span>{t('field.app_id')}: <code>{e.app_id}</code></span>
                   <span>v{e.event_version}</span>
                 </div>
+                {e.type === 'ingest.rejected' && typeof e.data.reason === 'string' && (
+                  <p class="small rejected-reason"><strong>{t('events.rejectedReason')}:</strong> <span lang="en">{e.data.reason}</span></p>
+                )}
                 {open === e.event_id && (
                   <div id={`ev-${e.seq}`} class="event-body">
                     <p class="small muted">{t('field.event_id')}: <code class="break">{e.event_id}</code></p>

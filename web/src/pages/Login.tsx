@@ -4,9 +4,9 @@ import { ApiProblem, call, type Page } from '../api.js';
 import { t, type Key } from '../i18n/index.js';
 import { LangSwitch } from '../ui/LangSwitch.js';
 import type { Session } from '../session.js';
+import type { Me } from '../types.js';
 import { Field, fieldAttrs, FormProblem } from '../ui/common.js';
 
-type Me = { kind: 'admin' } | { kind: 'tenant'; tenant: { id: string; name: string } };
 
 export function Login({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice: Key | null }) {
   const [token, setToken] = useState('');

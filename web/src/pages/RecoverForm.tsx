@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { ApiProblem, call } from '../api.js';
 import { useAction } from '../hooks.js';
 import { dateInputPattern, formatDateInput, parseDateInput, t } from '../i18n/index.js';
-import type { Webhook } from '../types.js';
+import type { Recovered, Webhook } from '../types.js';
 import { DateField, Field, fieldAttrs, FormProblem } from '../ui/common.js';
 
 export function RecoverForm({ webhookId, webhooks, onDone }: { webhookId?: string; webhooks?: Webhook[]; onDone?: () => void }) {
@@ -19,7 +19,7 @@ export function RecoverForm({ webhookId, webhooks, onDone }: { webhookId?: strin
     if (!s) throw new ApiProblem(400, '', bad, 'since');
     const u = until.trim() ? parseDateInput(until) : null;
     if (until.trim() && !u) throw new ApiProblem(400, '', bad, 'until');
-    return call<{ recovered: number }>(`/api/webhooks/${encodeURIComponent(hook)}/recover`, { method: 'POST', body: u ? { since: s, until: u } : { since: s } });
+    return call<Recovered>(`/api/webhooks/${encodeURIComponent(hook)}/recover`, { method: 'POST', body: u ? { since: s, until: u } : { since: s } });
   });
   const submit = async (e: Event) => {
     e.preventDefault();

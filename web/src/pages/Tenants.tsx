@@ -4,13 +4,7 @@ import { call } from '../api.js';
 import { useAction, usePaged } from '../hooks.js';
 import { t } from '../i18n/index.js';
 import { CopyButton, Empty, Field, fieldAttrs, FormProblem, Loading, LoadMore, ProblemBox, Section, When } from '../ui/common.js';
-
-interface Tenant {
-  id: string;
-  name: string;
-  slug: string;
-  created_at: string;
-}
+import type { Tenant } from '../types.js';
 
 export function Tenants() {
   const list = usePaged<Tenant>('/api/tenants?limit=100');

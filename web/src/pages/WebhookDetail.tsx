@@ -8,24 +8,14 @@ import { useAction, useApi } from '../hooks.js';
 import { fmtNumber, fmtPercent, t, tMaybe } from '../i18n/index.js';
 import { takeSecretFor } from '../oneshot.js';
 import { navigate } from '../router.js';
-import type { Capture, Health, Webhook } from '../types.js';
+import type { Capture, Health, Webhook, WebhookTestResult } from '../types.js';
 import { OutcomeChart } from '../ui/charts.js';
-import { Chip, CopyButton, errorClassLabel, ErrorText, Facts, Field, fieldAttrs, FormProblem, Loading, ProblemBox, Section, When } from '../ui/common.js';
+import { Chip, CopyButton, SendVerdict, ErrorText, Facts, Field, fieldAttrs, FormProblem, Loading, ProblemBox, Section, When } from '../ui/common.js';
 import { RecoverForm } from './RecoverForm.js';
+import { DisabledBanner } from './DisabledBanner.js';
 import { triggerText, WebhookState } from './WebhookList.js';
 
-interface TestResult {
-  request: { url: string; method: string; headers: Record<string, string>; body: string };
-  sent_at: string;
-  duration_ms: number;
-  ok: boolean;
-  status_code?: number;
-  response_headers?: Record<string, string | string[]>;
-  response_body?: string;
-  response_truncated?: boolean;
-  error_class?: string;
-  error_message?: string;
-}
+type TestResult = WebhookTestResult;
 
 /** `<this server>/in/<bin>`: the bin id when the endpoint is one of this server's inspector bins. */
 export function ownBinOf(endpoint: string): string | null {
@@ -59,19 +49,14 @@ export function WebhookDetail({ id }: { id: string }) {
         </div>
       </div>
       {secret && <SecretPanel webhook={w} secret={secret} onDismiss={() => setSecret(null)} />}
-      {!w.active && (
-        <div class="problem" role="status">
-          <strong>{t('webhook.disabledSince')} <When at={w.disabled_at} /></strong>
-          {w.disabled_reason && <p>{t('health.disabledReason')}: <span lang="en">{w.disabled_reason}</span></p>}
-          <p class="small">{t('webhook.disabledHint')}</p>
-        </div>
-      )}
+      <DisabledBanner w={w} onChanged={(nw) => { hook.setData(nw); health.reload(); }} />
       <div class="grid-2">
         <Section id="wh-settings" title={t('webhook.settings')}>
           <Facts rows={[
             [t('field.endpoint'), <code class="break">{w.method} {w.endpoint}</code>],
             [t('field.trigger'), triggerText(w)],
             [t('field.filters'), w.filters === 'all' ? t('webhook.allServices') : w.filters.join(', ')],
+            ...(w.unknown_services.length > 0 ? [[t('webhook.unknownServices'), w.unknown_services.join(', ')] as [string, string]] : []),
             [t('field.format'), `${tMaybe(`format.${w.format}`, w.format)} · v${w.version}`],
             [t('field.ordering'), tMaybe(`ordering.${w.ordering}`, w.ordering)],
             [t('field.max_concurrency'), w.max_concurrency ?? t('webhook.default')],
@@ -84,7 +69,7 @@ export function WebhookDetail({ id }: { id: string }) {
         </Section>
         <HealthCard health={health} />
       </div>
-      <Actions webhook={w} onChanged={(nw) => hook.setData(nw)} onSecret={setSecret} />
+      <Actions webhook={w} onChanged={() => hook.reload()} onSecret={setSecret} />
       <TestPanel webhookId={id} endpoint={w.endpoint} />
       <Section id="wh-recover" title={t('recover.title')}>
         <RecoverForm webhookId={id} />
@@ -101,8 +86,10 @@ function HealthCard({ health }: { health: ReturnType<typeof useApi<Health>> }) {
         : !h ? <Loading />
         : (
           <>
-            <p class="muted small">{t('health.countsAttempts')}</p>
+            <p class="muted small">{t('health.countsDeliveries')}</p>
             <div class="stats">
+              <div data-delivery-rate><span class="big">{fmtPercent(h.last_24h.deliveries.success_rate)}</span><span class="muted">{t('health.deliveryRate')}</span></div>
+              <div><span class="big">{fmtNumber(h.last_24h.deliveries.failed)}</span><span class="muted">{t('health.deliveriesFailed')}</span></div>
               <div><span class="big">{fmtPercent(h.last_24h.success_rate)}</span><span class="muted">{t('health.successRate')}</span></div>
               <div><span class="big">{fmtNumber(h.last_24h.attempts)}</span><span class="muted">{t('health.attempts')}</span></div>
               <div><span class="big">{fmtNumber(h.last_24h.failures)}</span><span class="muted">{t('health.failures')}</span></div>
@@ -188,16 +175,22 @@ async function captureOfTest(binId: string, result: TestResult): Promise<string 
 
 function TestPanel({ webhookId, endpoint }: { webhookId: string; endpoint: string }) {
   const [appId, setAppId] = useState('');
+  const [scheduled, setScheduled] = useState(false);
+  const [queued, setQueued] = useState<string | null>(null);
   const binId = ownBinOf(endpoint);
-  const test = useAction(async () => call<TestResult>(`/api/webhooks/${encodeURIComponent(webhookId)}/test`, { method: 'POST', body: appId.trim() ? { application_id: appId.trim() } : {} }));
+  const body = () => ({ ...(appId.trim() ? { application_id: appId.trim() } : {}), ...(scheduled ? { schedule: true } : {}) });
+  const test = useAction(async () => call<TestResult | { delivery_id: string }>(`/api/webhooks/${encodeURIComponent(webhookId)}/test`, { method: 'POST', body: body() }));
   const [result, setResult] = useState<TestResult | null>(null);
   const [captureId, setCaptureId] = useState<string | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setResult(null);
     setCaptureId(null);
+    setQueued(null);
     const r = await test.run();
-    if (r) {
+    if (r && 'delivery_id' in r) {
+      setQueued(r.delivery_id);
+    } else if (r) {
       setResult(r);
       // A bin of another tenant, or one deleted meanwhile, simply gives no link.
       if (binId) setCaptureId(await captureOfTest(binId, r).catch(() => null));
@@ -209,17 +202,23 @@ function TestPanel({ webhookId, endpoint }: { webhookId: string; endpoint: strin
         <Field id="test-app" label={t('test.application')} name="application_id" problem={test.problem} hint={t('test.applicationHint')}>
           <input {...fieldAttrs('test-app', test.problem, 'application_id', true)} spellcheck={false} value={appId} onInput={(e) => setAppId(e.currentTarget.value)} />
         </Field>
+        <div class="check">
+          <input id="test-schedule" type="checkbox" checked={scheduled} onChange={(e) => setScheduled(e.currentTarget.checked)} aria-describedby="test-schedule-hint" />
+          <label for="test-schedule">{t('test.schedule')}</label>
+          <small id="test-schedule-hint" class="hint">{t('test.scheduleHint')}</small>
+        </div>
         <button type="submit" disabled={test.pending}>{test.pending ? t('test.sending') : t('action.test')}</button>
       </form>
       <FormProblem problem={test.problem} fields={['application_id']} />
+      {queued && (
+        <p class="notice" role="status" data-test-delivery={queued}>
+          {t('test.queued')} <a href={`/deliveries/${encodeURIComponent(queued)}`}>{t('test.openDelivery')}</a>
+          {binId && <> · <a href={`/inspector/${encodeURIComponent(binId)}`}>{t('test.openBin')}</a></>}
+        </p>
+      )}
       {result && (
         <div class="test-result" role="status" aria-live="polite">
-          <p>
-            {result.ok ? <Chip tone="green">{t('test.ok')}</Chip> : <Chip tone="red">{t('test.failed')}</Chip>}{' '}
-            {result.status_code !== undefined && <strong>HTTP {result.status_code}</strong>}{' '}
-            {result.error_class && <strong>{errorClassLabel(result.error_class)}</strong>}{' '}
-            <span class="muted">{t('test.duration', { ms: fmtNumber(result.duration_ms) })}</span>
-          </p>
+          <SendVerdict result={result} />
           {result.error_message && <p class="muted" lang="en">{result.error_message}</p>}
           {binId && captureId && (
             <p><a href={`/inspector/${encodeURIComponent(binId)}?request=${encodeURIComponent(captureId)}`} data-capture-link>{t('test.openCapture')}</a></p>

@@ -30,8 +30,9 @@ interface Form {
   filtersAll: boolean;
   filters: string[];
   headers: HeaderRow[];
-  version: '1' | '2';
+  version: Webhook['version'];
   active: boolean;
+  followRedirects: boolean;
   format: Webhook['format'];
   ordering: Webhook['ordering'];
   maxConcurrency: string;
@@ -40,7 +41,7 @@ interface Form {
 
 const EMPTY: Form = {
   title: '', description: '', endpoint: '', method: 'POST', mode: 'trigger', trigger: 'all', events: [], customEvents: '',
-  filtersAll: true, filters: [], headers: [], version: '1', active: true, format: 'opencity', ordering: 'none', maxConcurrency: '', rateLimit: '',
+  filtersAll: true, filters: [], headers: [], version: '2.0', active: true, followRedirects: false, format: 'opencity', ordering: 'none', maxConcurrency: '', rateLimit: '',
 };
 
 function formOf(w: Webhook): Form {
@@ -50,7 +51,7 @@ function formOf(w: Webhook): Form {
     events: w.events.filter((e) => EVENT_TYPES.includes(e)), customEvents: w.events.filter((e) => !EVENT_TYPES.includes(e)).join(', '),
     filtersAll: w.filters === 'all', filters: w.filters === 'all' ? [] : w.filters,
     headers: Object.entries(w.headers).map(([name, value]) => ({ name, value })),
-    version: String(w.version) as '1' | '2', active: w.active, format: w.format, ordering: w.ordering,
+    version: w.version, active: w.active, followRedirects: w.follow_redirects, format: w.format, ordering: w.ordering,
     maxConcurrency: w.max_concurrency === null ? '' : String(w.max_concurrency), rateLimit: w.rate_limit === null ? '' : String(w.rate_limit),
   };
 }
@@ -63,13 +64,13 @@ function bodyOf(f: Form) {
     events: f.mode === 'events' ? [...f.events, ...custom] : [],
     filters: f.filtersAll ? 'all' : f.filters,
     headers: Object.fromEntries(f.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value])),
-    version: Number(f.version), active: f.active, format: f.format, ordering: f.ordering,
+    version: f.version, active: f.active, follow_redirects: f.followRedirects, format: f.format, ordering: f.ordering,
     max_concurrency: f.maxConcurrency === '' ? null : Number(f.maxConcurrency),
     rate_limit: f.rateLimit === '' ? null : Number(f.rateLimit),
   };
 }
 
-const FIELDS = ['title', 'description', 'endpoint', 'method', 'trigger', 'events', 'filters', 'headers', 'version', 'active', 'format', 'ordering', 'max_concurrency', 'rate_limit'];
+const FIELDS = ['title', 'description', 'endpoint', 'method', 'trigger', 'events', 'filters', 'headers', 'version', 'active', 'format', 'ordering', 'max_concurrency', 'rate_limit', 'follow_redirects'];
 
 export function WebhookEditor({ id }: { id: string | null }) {
   const { query } = useLocation();
@@ -155,6 +156,11 @@ export function WebhookEditor({ id }: { id: string | null }) {
             <input id="wh-active" type="checkbox" checked={form.active} onChange={(e) => set('active', e.currentTarget.checked)} />
             <label for="wh-active">{t('field.active')}</label>
           </div>
+          <div class="check">
+            <input id="wh-follow" type="checkbox" aria-describedby="wh-follow-hint" checked={form.followRedirects} onChange={(e) => set('followRedirects', e.currentTarget.checked)} />
+            <label for="wh-follow">{t('field.follow_redirects')}</label>
+            <small id="wh-follow-hint" class="hint">{t('webhook.followHint')}</small>
+          </div>
         </fieldset>
 
         <fieldset>
@@ -206,12 +212,12 @@ export function WebhookEditor({ id }: { id: string | null }) {
           <div class="row">
             <Field id="wh-format" label={t('field.format')} name="format" problem={problem} hint={t(`format.${form.format}.hint`)}>
               <select {...a('wh-format', 'format', true)} value={form.format} onChange={(e) => set('format', e.currentTarget.value as Form['format'])}>
-                {(['opencity', 'standard', 'cloudevents'] as const).map((f) => <option key={f} value={f}>{tMaybe(`format.${f}`, f)}</option>)}
+                {(['opencity', 'standard', 'cloudevents', 'cloudevents-binary'] as const).map((f) => <option key={f} value={f}>{tMaybe(`format.${f}`, f)}</option>)}
               </select>
             </Field>
             <Field id="wh-version" label={t('field.version')} name="version" problem={problem} hint={t('webhook.versionHint')}>
               <select {...a('wh-version', 'version', true)} value={form.version} onChange={(e) => set('version', e.currentTarget.value as Form['version'])}>
-                <option value="1">1</option><option value="2">2</option>
+                <option value="1.0">1.0</option><option value="2.0">2.0</option>
               </select>
             </Field>
           </div>

@@ -3,17 +3,17 @@
  * Each has a text alternative: an aria-label summary and the numbers in a hidden table.
  */
 import { fmtNumber, fmtTime, t } from '../i18n/index.js';
+import type { MinuteBucket } from '../types.js';
 
-export interface MinuteBucket {
-  minute: string;
-  success: number;
-  failure: number;
-}
+export type { MinuteBucket };
 
 const W = 640;
 
 /** Stacked bars per minute (successes under failures) over the last `minutes` minutes. */
-export function OutcomeChart({ items, minutes = 60, now = Date.now() }: { items: MinuteBucket[]; minutes?: number; now?: number }) {
+export function OutcomeChart({ items, minutes = 60, now = Date.now(), deliveries = false }: { items: MinuteBucket[]; minutes?: number; now?: number; deliveries?: boolean }) {
+  // Consegne are feminine in Italian, tentativi masculine: each series says its own word.
+  const okLabel = t(deliveries ? 'chart.delivered' : 'chart.success');
+  const koLabel = t(deliveries ? 'chart.deliveryFailed' : 'chart.failure');
   const end = Math.floor(now / 60_000) * 60_000;
   const byMinute = new Map(items.map((b) => [Math.floor(Date.parse(b.minute) / 60_000) * 60_000, b]));
   const slots = Array.from({ length: minutes }, (_, i) => {
@@ -30,7 +30,7 @@ export function OutcomeChart({ items, minutes = 60, now = Date.now() }: { items:
   const bw = (W - left - 4) / minutes;
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const totals = slots.reduce((a, s) => ({ s: a.s + s.success, f: a.f + s.failure }), { s: 0, f: 0 });
-  const summary = t('chart.outcomes.summary', { minutes, success: totals.s, failure: totals.f });
+  const summary = t(deliveries ? 'chart.deliveries.summary' : 'chart.outcomes.summary', { minutes, success: totals.s, failure: totals.f });
   return (
     <figure class="chart">
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={summary} preserveAspectRatio="xMidYMid meet">
@@ -44,16 +44,16 @@ export function OutcomeChart({ items, minutes = 60, now = Date.now() }: { items:
           const hf = (s.failure / max) * plotH;
           return (
             <g key={s.at}>
-              {s.success > 0 && <rect x={x} width={Math.max(1, bw - 1)} y={y(0) - hs} height={hs} class="bar-success"><title>{`${fmtTime(s.at)} · ${t('chart.success')}: ${s.success}`}</title></rect>}
-              {s.failure > 0 && <rect x={x} width={Math.max(1, bw - 1)} y={y(0) - hs - hf} height={hf} class="bar-failure"><title>{`${fmtTime(s.at)} · ${t('chart.failure')}: ${s.failure}`}</title></rect>}
+              {s.success > 0 && <rect x={x} width={Math.max(1, bw - 1)} y={y(0) - hs} height={hs} class="bar-success"><title>{`${fmtTime(s.at)} · ${okLabel}: ${s.success}`}</title></rect>}
+              {s.failure > 0 && <rect x={x} width={Math.max(1, bw - 1)} y={y(0) - hs - hf} height={hf} class="bar-failure"><title>{`${fmtTime(s.at)} · ${koLabel}: ${s.failure}`}</title></rect>}
               {i % 10 === 0 && <text x={x} y={H - 6} class="tick">{fmtTime(s.at)}</text>}
             </g>
           );
         })}
       </svg>
       <figcaption class="legend">
-        <span><i class="sw bar-success" aria-hidden="true" />{t('chart.success')} ({totals.s})</span>
-        <span><i class="sw bar-failure" aria-hidden="true" />{t('chart.failure')} ({totals.f})</span>
+        <span><i class="sw bar-success" aria-hidden="true" />{okLabel} ({totals.s})</span>
+        <span><i class="sw bar-failure" aria-hidden="true" />{koLabel} ({totals.f})</span>
       </figcaption>
     </figure>
   );

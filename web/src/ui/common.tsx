@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiProblem, fieldMessage } from '../api.js';
-import { dateInputPattern, fmtDate, t, tMaybe } from '../i18n/index.js';
+import { dateInputPattern, fmtDate, fmtNumber, t, tMaybe } from '../i18n/index.js';
 
 export function Loading({ label }: { label?: string }) {
   return <p class="state loading" role="status" aria-live="polite"><span class="spinner" aria-hidden="true" />{label ?? t('state.loading')}</p>;
@@ -162,7 +162,9 @@ export function statusLabel(code: number): string {
   return tMaybe(`status.${code}`, String(code));
 }
 
-export function StatusChip({ code }: { code: number }) {
+/** An application status; the API says it as a string ("2000"), as the OpenCity core does. */
+export function StatusChip({ code: raw }: { code: number | string }) {
+  const code = Number(raw);
   return <span class={`chip tone-${STATUS_TONE[code] ?? 'grey'}`} title={String(code)}><span class="chip-code">{code}</span> {statusLabel(code)}</span>;
 }
 
@@ -174,6 +176,18 @@ export function DeliveryChip({ status }: { status: string }) {
 
 export function Chip({ tone, children }: { tone: string; children: ComponentChildren }) {
   return <span class={`chip tone-${tone}`}>{children}</span>;
+}
+
+/** The first line of a test send or a replay: worked or not, the HTTP status or the error class, how long. */
+export function SendVerdict({ result }: { result: { ok: boolean; status_code?: number; error_class?: string; duration_ms: number } }) {
+  return (
+    <p>
+      {result.ok ? <Chip tone="green">{t('test.ok')}</Chip> : <Chip tone="red">{t('test.failed')}</Chip>}{' '}
+      {result.status_code !== undefined && <strong>HTTP {result.status_code}</strong>}{' '}
+      {result.error_class && <strong>{errorClassLabel(result.error_class)}</strong>}{' '}
+      <span class="muted">{t('test.duration', { ms: fmtNumber(result.duration_ms) })}</span>
+    </p>
+  );
 }
 
 export async function copyText(text: string): Promise<boolean> {

@@ -1,0 +1,52 @@
+/**
+ * Tables of secrets issued to tenants — API keys and ingest tokens — which differ only in name:
+ * a row per secret with its sha256 (the secrets carry 192 random bits, so a fast hash is the
+ * right lookup key), a display prefix, and when it was created, revoked and last used.
+ */
+import type { Db } from './db.js';
+import { toCredential } from './rows.js';
+import type { IssuedCredential } from './types.js';
+
+export type CredentialTableName = 'api_keys' | 'ingest_tokens';
+
+export class CredentialTable {
+  constructor(private readonly db: Db, private readonly table: CredentialTableName) {}
+
+  async insert(row: { id: string; tenant_id: string; name: string; prefix: string; hash: string }): Promise<IssuedCredential> {
+    const rows = await this.db.query(
+      `INSERT INTO ${this.table} (id, tenant_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      [row.id, row.tenant_id, row.name, row.prefix, row.hash, Date.now()],
+    );
+    return toCredential(rows[0]);
+  }
+
+  /** The tenant's secrets, oldest first, revoked ones included. */
+  async list(tenantId: string): Promise<IssuedCredential[]> {
+    const rows = await this.db.query(`SELECT * FROM ${this.table} WHERE tenant_id = ? ORDER BY seq`, [tenantId]);
+    return rows.map(toCredential);
+  }
+
+  /** Revokes at once; null when the tenant has no such secret. */
+  async revoke(tenantId: string, id: string): Promise<IssuedCredential | null> {
+    await this.db.execute(
+      `UPDATE ${this.table} SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL`,
+      [Date.now(), tenantId, id],
+    );
+    const rows = await this.db.query(`SELECT * FROM ${this.table} WHERE tenant_id = ? AND id = ?`, [tenantId, id]);
+    return rows[0] ? toCredential(rows[0]) : null;
+  }
+
+  /** The live (not revoked) secret with this hash, marking it used. */
+  async findLiveByHash(hash: string): Promise<IssuedCredential | null> {
+    const rows = await this.db.query(`SELECT * FROM ${this.table} WHERE hash = ? AND revoked_at IS NULL`, [hash]);
+    if (!rows[0]) return null;
+    const c = toCredential(rows[0]);
+    // Written at most once a minute: a busy integration must not turn every request into a write.
+    const now = Date.now();
+    if (c.last_used_at === null || now - c.last_used_at > 60_000) {
+      await this.db.execute(`UPDATE ${this.table} SET last_used_at = ? WHERE id = ?`, [now, c.id]);
+      c.last_used_at = now;
+    }
+    return c;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What the delivery lists and the bulk actions share: the WHERE of a list filter (including the
+ * search), and the pratica's subject and applicant shown on each row.
+ */
+import type { SqlValue } from './db.js';
+import { searchCondition } from './search.js';
+import type { DeliveryFilter } from './types.js';
+
+/** The pratica's subject and applicant from its stored doc (null when the delivery has none). */
+export function applicationSummary(raw: unknown): { subject: string | null; applicant: string | null } | null {
+  if (raw === null || raw === undefined) return null;
+  try {
+    const doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>;
+    return { subject: typeof doc.subject === 'string' ? doc.subject : null, applicant: typeof doc.user_name === 'string' ? doc.user_name : null };
+  } catch {
+    return null;
+  }
+}
+
+/** The WHERE of a delivery list filter (alias d), shared by the list and the bulk actions. */
+export function deliveryWhere(tenantId: string, filter: DeliveryFilter): { where: string[]; params: SqlValue[] } {
+  const where = ['d.tenant_id = ?'];
+  const params: SqlValue[] = [tenantId];
+  if (filter.webhook_id) { where.push('d.webhook_id = ?'); params.push(filter.webhook_id); }
+  if (filter.event_id) { where.push('d.event_id = ?'); params.push(filter.event_id); }
+  if (filter.subject) { where.push('d.subject = ?'); params.push(filter.subject); }
+  if (filter.status) { where.push('d.status = ?'); params.push(filter.status); }
+  if (filter.since !== undefined) { where.push('d.created_at >= ?'); params.push(filter.since); }
+  if (filter.until !== undefined) { where.push('d.created_at < ?'); params.push(filter.until); }
+  const q = filter.q?.trim();
+  if (q && /^msg_[A-Za-z0-9_-]+$/.test(q)) {
+    // A delivery id or its start, as the lists show it (within the tenant's rows).
+    where.push('substr(d.id, 1, ?) = ?');
+    params.push(q.length, q);
+  } else if (q) {
+    const search = searchCondition('d.subject', tenantId, q);
+    if (search) { where.push(search.sql); params.push(...search.params); }
+  }
+  return { where, params };
+}
