@@ -243,7 +243,7 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
       if (err instanceof UniqueViolation) throw new ConflictError('an application with this id already exists');
       throw err;
     }
-    await writeTerms(t, ev.tenant_id, doc.id, doc, true, held.terms);
+    await writeTerms(t, ev.tenant_id, doc.id, seq, doc, true, held.terms);
     return true;
   }
   if (p.mode === 'strict') {
@@ -253,7 +253,7 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
       [doc.service_id, doc.status, JSON.stringify(doc), now, seq, ev.event_created_at, ev.tenant_id, doc.id, p.expectedVersion!],
     );
     if (changed === 0) throw new ConflictError('the application changed meanwhile; read it again');
-    await writeTerms(t, ev.tenant_id, doc.id, doc, false, held.terms);
+    await writeTerms(t, ev.tenant_id, doc.id, seq, doc, false, held.terms);
     return true;
   }
   const changed = await t.query<{ version: number }>(
@@ -269,6 +269,6 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
   // None: a newer snapshot of this tenant's application is already applied.
   if (changed.length === 0) return false;
   // Version 1: a new pratica, with no terms yet to compare against.
-  await writeTerms(t, ev.tenant_id, doc.id, doc, Number(changed[0].version) === 1, held.terms);
+  await writeTerms(t, ev.tenant_id, doc.id, seq, doc, Number(changed[0].version) === 1, held.terms);
   return true;
 }

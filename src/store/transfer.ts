@@ -10,24 +10,24 @@ import type { Db, SqlValue } from './db.js';
 import { DELIVERY_STATUS } from './types.js';
 
 /** Tables in dependency order, with their sort key (unique: applications' id is unique per tenant only). */
-const TABLES: { name: string; key: string | string[]; numericKey: boolean }[] = [
-  { name: 'settings', key: 'key', numericKey: false },
-  { name: 'tenants', key: 'seq', numericKey: true },
-  { name: 'api_keys', key: 'seq', numericKey: true },
-  { name: 'ingest_tokens', key: 'seq', numericKey: true },
-  { name: 'services', key: 'seq', numericKey: true },
-  { name: 'events', key: 'seq', numericKey: true },
-  { name: 'applications', key: ['tenant_id', 'id'], numericKey: false },
-  { name: 'application_terms', key: ['tenant_id', 'term', 'application_id'], numericKey: false },
-  { name: 'webhooks', key: 'seq', numericKey: true },
-  { name: 'payloads', key: 'id', numericKey: false },
-  { name: 'deliveries', key: 'seq', numericKey: true },
-  { name: 'attempts', key: 'seq', numericKey: true },
-  { name: 'webhook_skips', key: 'seq', numericKey: true },
+const TABLES: { name: string; key: string | string[] }[] = [
+  { name: 'settings', key: 'key' },
+  { name: 'tenants', key: 'seq' },
+  { name: 'api_keys', key: 'seq' },
+  { name: 'ingest_tokens', key: 'seq' },
+  { name: 'services', key: 'seq' },
+  { name: 'events', key: 'seq' },
+  { name: 'applications', key: ['tenant_id', 'id'] },
+  { name: 'application_terms', key: ['tenant_id', 'term', 'event_seq', 'application_id'] },
+  { name: 'webhooks', key: 'seq' },
+  { name: 'payloads', key: 'id' },
+  { name: 'deliveries', key: 'seq' },
+  { name: 'attempts', key: 'seq' },
+  { name: 'webhook_skips', key: 'seq' },
   // Fan-outs not yet written (fanout.ts): the destination's engine writes them.
-  { name: 'fanout_jobs', key: 'seq', numericKey: true },
-  { name: 'inspector_bins', key: 'seq', numericKey: true },
-  { name: 'inspector_captures', key: 'seq', numericKey: true },
+  { name: 'fanout_jobs', key: 'seq' },
+  { name: 'inspector_bins', key: 'seq' },
+  { name: 'inspector_captures', key: 'seq' },
 ];
 
 export interface TransferReport {
@@ -50,10 +50,11 @@ export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport)
     const report: TransferReport = { table: t.name, read: 0, written: 0 };
     const keys = typeof t.key === 'string' ? [t.key] : t.key;
     // Keyset paging; a key of several columns compares as a row value (SQLite and PostgreSQL alike).
+    // The first page has no lower bound: no one value is below every key of mixed types.
     const where = keys.length === 1 ? `${keys[0]} > ?` : `(${keys.join(', ')}) > (${keys.map(() => '?').join(', ')})`;
-    let after: SqlValue[] = keys.map(() => (t.numericKey ? -1 : ''));
+    let after: SqlValue[] | null = null;
     for (;;) {
-      const rows = await from.query(`SELECT * FROM ${t.name} WHERE ${where} ORDER BY ${keys.join(', ')} LIMIT ?`, [...after, batch]);
+      const rows: Record<string, unknown>[] = await from.query(`SELECT * FROM ${t.name}${after ? ` WHERE ${where}` : ''} ORDER BY ${keys.join(', ')} LIMIT ?`, [...(after ?? []), batch]);
       if (rows.length === 0) break;
       const last = rows[rows.length - 1];
       after = keys.map((k) => last[k] as SqlValue);

@@ -406,4 +406,28 @@ CREATE INDEX fanout_jobs_tenant ON fanout_jobs(tenant_id, seq);
 CREATE INDEX deliveries_lane ON deliveries((tenant_id || ' ' || endpoint_key), next_attempt_at, seq) WHERE status = 'pending';
 `,
   },
+  {
+    id: 160,
+    name: 'application_terms_by_event',
+    sql: `
+-- A word's rows sorted as they were written: the key goes on with the seq of the event whose
+-- projection wrote them, before the pratica's id. Keyed by the random id, every insert of a
+-- common word (a first name, a service's words) landed on a random leaf of that word's range:
+-- 5.7 of the 19 pages each single-POST event wrote to SQLite's WAL, the most of any index.
+-- With the seq, a group commit's inserts of one word share the rightmost leaf of its range.
+CREATE TABLE application_terms_160 (
+  tenant_id TEXT NOT NULL,
+  term TEXT NOT NULL,
+  event_seq INTEGER NOT NULL,
+  application_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, term, event_seq, application_id)
+) WITHOUT ROWID;
+INSERT INTO application_terms_160 (tenant_id, term, event_seq, application_id)
+  SELECT t.tenant_id, t.term, a.last_event_seq, t.application_id
+  FROM application_terms t JOIN applications a ON a.tenant_id = t.tenant_id AND a.id = t.application_id;
+DROP TABLE application_terms;
+ALTER TABLE application_terms_160 RENAME TO application_terms;
+CREATE INDEX application_terms_app ON application_terms(tenant_id, application_id, term);
+`,
+  },
 ];

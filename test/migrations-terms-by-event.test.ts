@@ -1,0 +1,65 @@
+/**
+ * Migration 160 (a word's search rows keyed by the event that wrote them) on an installation
+ * that already holds pratiche and their terms, on both stores: every row is kept, with the seq
+ * of its pratica's last event, and a pratica is found by a word as before.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import type { Db } from '../src/store/db.js';
+import { openSqlite } from '../src/store/sqlite-db.js';
+import { openPostgres } from '../src/store/pg-db.js';
+import { migrate, type Migration } from '../src/store/migrations/index.js';
+import { sqliteMigrations } from '../src/store/migrations/sqlite.js';
+import { postgresMigrations } from '../src/store/migrations/postgres.js';
+import { searchCondition } from '../src/store/search.js';
+import { tempDir } from './harness.js';
+import { freshPgSchema, pgSkip, PG_URL } from './pg.js';
+
+async function check(db: Db, migrations: Migration[]): Promise<void> {
+  await migrate(db, migrations.filter((m) => m.id < 160));
+  await db.execute(`INSERT INTO tenants (id, name, slug, created_at, updated_at) VALUES ('ta', 'ta', 'ta', 1, 1)`);
+  for (const [id, seq] of [['a1', 7], ['a2', 9]] as const) {
+    await db.execute(`INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
+      VALUES (?, 'ta', 's1', 2000, '{}', 1, 1, 1, ?, 1)`, [id, seq]);
+  }
+  for (const [term, app] of [['mario', 'a1'], ['rossi', 'a1'], ['mario', 'a2'], ['verdi', 'a2']]) {
+    await db.execute(`INSERT INTO application_terms (tenant_id, term, application_id) VALUES ('ta', ?, ?)`, [term, app]);
+  }
+  assert.deepEqual(await migrate(db, migrations), [160]);
+  assert.deepEqual(
+    (await db.query<{ term: string; event_seq: number; application_id: string }>(
+      'SELECT term, event_seq, application_id FROM application_terms ORDER BY tenant_id, term, event_seq, application_id',
+    )).map((r) => [r.term, Number(r.event_seq), r.application_id]),
+    [['mario', 7, 'a1'], ['mario', 9, 'a2'], ['rossi', 7, 'a1'], ['verdi', 9, 'a2']],
+  );
+  const found = async (q: string) => {
+    const c = searchCondition('id', 'ta', q)!;
+    return (await db.query<{ id: string }>(`SELECT id FROM applications WHERE tenant_id = 'ta' AND ${c.sql} ORDER BY id`, c.params)).map((r) => r.id);
+  };
+  assert.deepEqual(await found('mar'), ['a1', 'a2']);
+  assert.deepEqual(await found('mario ver'), ['a2']);
+}
+
+test('migration 160 keeps every search term, keyed by its pratica\'s last event, on SQLite', async () => {
+  const dir = tempDir('messo-m160-');
+  const db = openSqlite(join(dir, 'messo.db'));
+  try {
+    await check(db, sqliteMigrations);
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('migration 160 keeps every search term, keyed by its pratica\'s last event, on PostgreSQL', { skip: await pgSkip() }, async () => {
+  const pg = await freshPgSchema();
+  const db = openPostgres(PG_URL, { schema: pg.schema });
+  try {
+    await check(db, postgresMigrations);
+  } finally {
+    await db.close();
+    await pg.drop();
+  }
+});
