@@ -1,7 +1,8 @@
 /**
- * Migration 160 (a word's search rows keyed by the event that wrote them) on an installation
- * that already holds pratiche and their terms, on both stores: every row is kept, with the seq
- * of its pratica's last event, and a pratica is found by a word as before.
+ * Migration 160 (a word's search rows keyed by the event that wrote them, a pratica's terms on
+ * its row) on an installation that already holds pratiche and their terms, on both stores:
+ * every row is kept, with the seq of its pratica's last event, each pratica's row gets its
+ * terms, one never indexed is left for the start's backfill, and search finds as before.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ import { freshPgSchema, pgSkip, PG_URL } from './pg.js';
 async function check(db: Db, migrations: Migration[]): Promise<void> {
   await migrate(db, migrations.filter((m) => m.id < 160));
   await db.execute(`INSERT INTO tenants (id, name, slug, created_at, updated_at) VALUES ('ta', 'ta', 'ta', 1, 1)`);
-  for (const [id, seq] of [['a1', 7], ['a2', 9]] as const) {
+  for (const [id, seq] of [['a1', 7], ['a2', 9], ['a3', 11]] as const) {
     await db.execute(`INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
       VALUES (?, 'ta', 's1', 2000, '{}', 1, 1, 1, ?, 1)`, [id, seq]);
   }
@@ -34,6 +35,12 @@ async function check(db: Db, migrations: Migration[]): Promise<void> {
     )).map((r) => [r.term, Number(r.event_seq), r.application_id]),
     [['mario', 7, 'a1'], ['mario', 9, 'a2'], ['rossi', 7, 'a1'], ['verdi', 9, 'a2']],
   );
+  assert.deepEqual(
+    (await db.query<{ id: string; terms: string | null; terms_seq: number | null }>('SELECT id, terms, terms_seq FROM applications ORDER BY id'))
+      .map((r) => [r.id, r.terms?.split(' ').sort().join(' ') ?? null, r.terms_seq === null ? null : Number(r.terms_seq)]),
+    [['a1', 'mario rossi', 7], ['a2', 'mario verdi', 9], ['a3', null, null]],
+  );
+  assert.deepEqual((await db.query<{ id: string }>('SELECT id FROM applications WHERE terms IS NULL')).map((r) => r.id), ['a3']);
   const found = async (q: string) => {
     const c = searchCondition('id', 'ta', q)!;
     return (await db.query<{ id: string }>(`SELECT id FROM applications WHERE tenant_id = 'ta' AND ${c.sql} ORDER BY id`, c.params)).map((r) => r.id);

@@ -14,7 +14,7 @@ import type { Keyring } from '../domain/encryption.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { toEvent, toWebhook } from './rows.js';
 import { flushHeld, insertDeliveries, newHeldWrites, type HeldWrites } from './held-writes.js';
-import { writeTerms } from './search.js';
+import { joinTerms, termsOf, writeTerms } from './search.js';
 import { ConflictError, DuplicateError } from './store.js';
 import type { AppendResult, NewEvent, Webhook } from './types.js';
 
@@ -232,18 +232,20 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
     return true;
   }
   const doc = p.doc;
-  const values: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now, seq, ev.event_created_at];
+  // A new row carries its search terms (search.ts); an update leaves them for writeTerms to compare.
+  const terms = termsOf(doc.id, doc);
+  const values: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now, seq, ev.event_created_at, joinTerms(terms), seq];
   if (p.mode === 'strict' && (p.expectedVersion === null || p.expectedVersion === undefined)) {
     try {
       await t.execute(
-        `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`, values,
+        `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at, terms, terms_seq)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`, values,
       );
     } catch (err) {
       if (err instanceof UniqueViolation) throw new ConflictError('an application with this id already exists');
       throw err;
     }
-    await writeTerms(t, ev.tenant_id, doc.id, seq, doc, true, held.terms);
+    await writeTerms(t, ev.tenant_id, doc.id, seq, terms, true, held.terms);
     return true;
   }
   if (p.mode === 'strict') {
@@ -253,12 +255,12 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
       [doc.service_id, doc.status, JSON.stringify(doc), now, seq, ev.event_created_at, ev.tenant_id, doc.id, p.expectedVersion!],
     );
     if (changed === 0) throw new ConflictError('the application changed meanwhile; read it again');
-    await writeTerms(t, ev.tenant_id, doc.id, seq, doc, false, held.terms);
+    await writeTerms(t, ev.tenant_id, doc.id, seq, terms, false, held.terms);
     return true;
   }
   const changed = await t.query<{ version: number }>(
-    `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
-     VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+    `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at, terms, terms_seq)
+     VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (tenant_id, id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
        version = applications.version + 1, updated_at = excluded.updated_at,
        last_event_seq = excluded.last_event_seq, last_event_at = excluded.last_event_at
@@ -269,6 +271,6 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
   // None: a newer snapshot of this tenant's application is already applied.
   if (changed.length === 0) return false;
   // Version 1: a new pratica, with no terms yet to compare against.
-  await writeTerms(t, ev.tenant_id, doc.id, seq, doc, Number(changed[0].version) === 1, held.terms);
+  await writeTerms(t, ev.tenant_id, doc.id, seq, terms, Number(changed[0].version) === 1, held.terms);
   return true;
 }

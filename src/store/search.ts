@@ -6,43 +6,62 @@ import { applicationTerms, PREFIX_END, queryWords, words } from '../domain/searc
 import type { Db, SqlValue } from './db.js';
 import { cannotAbort, insertMany, skipExisting } from './sql.js';
 
-/**
- * Search terms a group commit holds until its end (held-writes.ts), per pratica ("tenant id"):
- * the terms it ends with, the seq of the event that wrote them (the key's order within a word,
- * migration 160), and whether its stored terms must go first.
- */
-export type HeldTerms = Map<string, { tenant: string; id: string; seq: number; terms: string[]; replace: boolean }>;
+/** A pratica's terms, sorted: what it is found by (domain/search.ts), its short id first among its words. */
+export function termsOf(id: string, doc: Record<string, unknown>): string[] {
+  return [...new Set([...words(id).slice(0, 1), ...applicationTerms(doc)])].sort();
+}
+
+/** Terms as the pratica's row keeps them (applications.terms): [a-z0-9] words, so a space parts them. */
+export const joinTerms = (terms: string[]): string => terms.join(' ');
 
 /**
- * Keeps a pratica's terms (inside the projection's transaction). Most changes (a status move)
- * leave its words as they were: one indexed read then, and no write. The write itself is held
- * in `held` (flushTerms writes it): the stored terms are not read again in the transaction, and
- * a pratica changed twice in one group ends with its last terms.
+ * Search terms a group commit holds until its end (held-writes.ts), per pratica ("tenant id"):
+ * the terms it ends with, the seq of the event that wrote them (their rows' event_seq, migration
+ * 160), and the rows to remove first (the terms it had before the group, and their seq).
  */
-export async function writeTerms(t: Db, tenantId: string, id: string, seq: number, doc: Record<string, unknown>, fresh: boolean, held: HeldTerms): Promise<void> {
-  const terms = [...new Set([...words(id).slice(0, 1), ...applicationTerms(doc)])].sort();
+export type HeldTerms = Map<string, { tenant: string; id: string; seq: number; terms: string[]; old: { terms: string[]; seq: number } | null }>;
+
+/**
+ * Keeps a pratica's terms (inside the projection's transaction, after its row is written).
+ * `fresh`: the row was just inserted, with these terms on it. Otherwise the terms on its row
+ * are read (the page the projection has just written) and, when its words changed, replaced
+ * there at once; most changes (a status move) leave them as they were, and write nothing. The
+ * rows of the index are held in `held` (flushTerms writes them): a pratica changed twice in one
+ * group ends with its last terms, and its rows from before the group go.
+ */
+export async function writeTerms(t: Db, tenantId: string, id: string, seq: number, terms: string[], fresh: boolean, held: HeldTerms): Promise<void> {
   // Ids are per tenant (issue 12 item 7): another tenant may hold a pratica with this id.
   const key = `${tenantId} ${id}`;
+  if (fresh) {
+    held.set(key, { tenant: tenantId, id, seq, terms, old: null });
+    return;
+  }
+  const [row] = await t.query<{ terms: string | null; terms_seq: number | null }>(
+    'SELECT terms, terms_seq FROM applications WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+  const stored = row?.terms ?? null;
+  // Sorted again: rows indexed by migration 160 on SQLite were joined in the index's order.
+  if (stored !== null && joinTerms(stored.split(' ').sort()) === joinTerms(terms)) return;
+  await t.execute('UPDATE applications SET terms = ?, terms_seq = ? WHERE tenant_id = ? AND id = ?', [joinTerms(terms), seq, tenantId, id]);
   const earlier = held.get(key);
   if (earlier) {
     earlier.terms = terms;
     earlier.seq = seq;
     return;
   }
-  let replace = false;
-  if (!fresh) {
-    const old = await t.query<{ term: string }>('SELECT term FROM application_terms WHERE tenant_id = ? AND application_id = ? ORDER BY term', [tenantId, id]);
-    if (old.length === terms.length && old.every((r, i) => r.term === terms[i])) return;
-    replace = old.length > 0;
-  }
-  held.set(key, { tenant: tenantId, id, seq, terms, replace });
+  const old = stored === null ? null : { terms: stored === '' ? [] : stored.split(' '), seq: Number(row!.terms_seq) };
+  held.set(key, { tenant: tenantId, id, seq, terms, old });
 }
 
-/** Writes held terms: a DELETE per pratica whose words changed, then multi-row INSERTs. */
+/** Writes held terms: a DELETE of its old rows per pratica whose words changed, then multi-row INSERTs. */
 export async function flushTerms(t: Db, held: HeldTerms): Promise<void> {
   const rows: SqlValue[][] = [];
   for (const h of held.values()) {
-    if (h.replace) await t.execute('DELETE FROM application_terms WHERE tenant_id = ? AND application_id = ?', [h.tenant, h.id]);
+    if (h.old && h.old.terms.length > 0) {
+      await t.execute(
+        `DELETE FROM application_terms WHERE tenant_id = ? AND event_seq = ? AND application_id = ? AND term IN (${h.old.terms.map(() => '?').join(', ')})`,
+        [h.tenant, h.old.seq, h.id, ...h.old.terms],
+      );
+    }
     for (const term of h.terms) rows.push([h.tenant, term, h.seq, h.id]);
   }
   held.clear();
@@ -75,20 +94,23 @@ export function searchCondition(column: string, tenantId: string, q: string): { 
 const UUID_G = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /**
- * Indexes pratiche projected before the index existed, in batches; a pratica always has one
- * term at least (its id), so those without any are the ones left. Run once at start.
+ * Indexes the pratiche whose terms are NULL (projected before the index existed: migrations 140
+ * and 160 on an older installation), in batches; a partial index holds just those, so a start
+ * with none left reads nothing. Run once at start.
  */
 export async function backfillTerms(db: Db, batch = 500): Promise<number> {
   let n = 0;
   for (;;) {
     const rows = await db.query<{ id: string; tenant_id: string; last_event_seq: number; doc: unknown }>(
-      `SELECT a.id, a.tenant_id, a.last_event_seq, a.doc FROM applications a
-       WHERE NOT EXISTS (SELECT 1 FROM application_terms t WHERE t.tenant_id = a.tenant_id AND t.application_id = a.id) LIMIT ?`, [batch],
+      'SELECT id, tenant_id, last_event_seq, doc FROM applications WHERE terms IS NULL LIMIT ?', [batch],
     );
     if (rows.length === 0) return n;
     await db.tx(async (t) => {
       const held: HeldTerms = new Map();
-      for (const r of rows) await writeTerms(t, r.tenant_id, r.id, Number(r.last_event_seq), (typeof r.doc === 'string' ? JSON.parse(r.doc) : r.doc) as Record<string, unknown>, false, held);
+      for (const r of rows) {
+        const doc = (typeof r.doc === 'string' ? JSON.parse(r.doc) : r.doc) as Record<string, unknown>;
+        await writeTerms(t, r.tenant_id, r.id, Number(r.last_event_seq), termsOf(r.id, doc), false, held);
+      }
       await flushTerms(t, held);
     });
     n += rows.length;

@@ -120,11 +120,9 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   async migrate(): Promise<void> {
     await migrate(this.db, this.migrations);
     await sealAtRest(this.db, this.ring);
-    // Pratiche projected before the search index (migration 140) are indexed once.
-    if ((await this.getSetting('search_backfilled')) === null) {
-      await backfillTerms(this.db);
-      await this.setSetting('search_backfilled', String(Date.now()));
-    }
+    // Pratiche projected before the search index (migrations 140, 160) are indexed: one seek of
+    // a partial index when none is left.
+    await backfillTerms(this.db);
   }
 
   async ping(): Promise<void> {
