@@ -4,18 +4,10 @@
  * that retention removed is not handed out again, and afterwards two tenants may hold the
  * same ids.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { rmSync } from 'node:fs';
 import type { Db } from '../src/store/db.js';
-import { openSqlite } from '../src/store/sqlite-db.js';
-import { openPostgres } from '../src/store/pg-db.js';
 import { migrate, type Migration } from '../src/store/migrations/index.js';
-import { sqliteMigrations } from '../src/store/migrations/sqlite.js';
-import { postgresMigrations } from '../src/store/migrations/postgres.js';
-import { tempDir } from './harness.js';
-import { freshPgSchema, pgSkip, PG_URL } from './pg.js';
+import { onBothDatabases } from './stores.js';
 
 async function fill(db: Db): Promise<void> {
   for (const t of ['ta', 'tb']) {
@@ -64,24 +56,4 @@ async function check(db: Db, migrations: Migration[]): Promise<void> {
     VALUES ('a1', 'tb', 's1', 2000, '{}', 1, 1, 1, 4, 1)`));
 }
 
-test('migration 110 keeps existing rows and seqs on SQLite', async () => {
-  const dir = tempDir('messo-m110-');
-  const db = openSqlite(join(dir, 'messo.db'));
-  try {
-    await check(db, sqliteMigrations);
-  } finally {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('migration 110 keeps existing rows and seqs on PostgreSQL', { skip: await pgSkip() }, async () => {
-  const pg = await freshPgSchema();
-  const db = openPostgres(PG_URL, { schema: pg.schema });
-  try {
-    await check(db, postgresMigrations);
-  } finally {
-    await db.close();
-    await pg.drop();
-  }
-});
+await onBothDatabases('migration 110 keeps existing rows and seqs', check);

@@ -4,19 +4,11 @@
  * every row is kept, with the seq of its pratica's last event, each pratica's row gets its
  * terms, one never indexed is left for the start's backfill, and search finds as before.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { rmSync } from 'node:fs';
 import type { Db } from '../src/store/db.js';
-import { openSqlite } from '../src/store/sqlite-db.js';
-import { openPostgres } from '../src/store/pg-db.js';
 import { migrate, type Migration } from '../src/store/migrations/index.js';
-import { sqliteMigrations } from '../src/store/migrations/sqlite.js';
-import { postgresMigrations } from '../src/store/migrations/postgres.js';
+import { onBothDatabases } from './stores.js';
 import { searchCondition } from '../src/store/search.js';
-import { tempDir } from './harness.js';
-import { freshPgSchema, pgSkip, PG_URL } from './pg.js';
 
 async function check(db: Db, migrations: Migration[]): Promise<void> {
   await migrate(db, migrations.filter((m) => m.id < 160));
@@ -49,24 +41,4 @@ async function check(db: Db, migrations: Migration[]): Promise<void> {
   assert.deepEqual(await found('mario ver'), ['a2']);
 }
 
-test('migration 160 keeps every search term, keyed by its pratica\'s last event, on SQLite', async () => {
-  const dir = tempDir('messo-m160-');
-  const db = openSqlite(join(dir, 'messo.db'));
-  try {
-    await check(db, sqliteMigrations);
-  } finally {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('migration 160 keeps every search term, keyed by its pratica\'s last event, on PostgreSQL', { skip: await pgSkip() }, async () => {
-  const pg = await freshPgSchema();
-  const db = openPostgres(PG_URL, { schema: pg.schema });
-  try {
-    await check(db, postgresMigrations);
-  } finally {
-    await db.close();
-    await pg.drop();
-  }
-});
+await onBothDatabases("migration 160 keeps every search term, keyed by its pratica's last event", check);
