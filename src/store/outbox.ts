@@ -232,7 +232,8 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
     return true;
   }
   const doc = p.doc;
-  // A new row carries its search terms (search.ts); an update leaves them for writeTerms to compare.
+  // A new row carries its search terms (search.ts); an update leaves them, and returns them for
+  // writeTerms to compare: no read of the row just written.
   const terms = termsOf(doc.id, doc);
   const values: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now, seq, ev.event_created_at, joinTerms(terms), seq];
   if (p.mode === 'strict' && (p.expectedVersion === null || p.expectedVersion === undefined)) {
@@ -245,32 +246,32 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
       if (err instanceof UniqueViolation) throw new ConflictError('an application with this id already exists');
       throw err;
     }
-    await writeTerms(t, ev.tenant_id, doc.id, seq, terms, true, held.terms);
+    await writeTerms(t, ev.tenant_id, doc.id, seq, terms, 'new', held.terms);
     return true;
   }
   if (p.mode === 'strict') {
-    const changed = await t.execute(
+    const [changed] = await t.query<{ terms: string | null; terms_seq: number | null }>(
       `UPDATE applications SET service_id = ?, status = ?, doc = ?, version = version + 1, updated_at = ?,
-         last_event_seq = ?, last_event_at = ? WHERE tenant_id = ? AND id = ? AND version = ?`,
+         last_event_seq = ?, last_event_at = ? WHERE tenant_id = ? AND id = ? AND version = ? RETURNING terms, terms_seq`,
       [doc.service_id, doc.status, JSON.stringify(doc), now, seq, ev.event_created_at, ev.tenant_id, doc.id, p.expectedVersion!],
     );
-    if (changed === 0) throw new ConflictError('the application changed meanwhile; read it again');
-    await writeTerms(t, ev.tenant_id, doc.id, seq, terms, false, held.terms);
+    if (!changed) throw new ConflictError('the application changed meanwhile; read it again');
+    await writeTerms(t, ev.tenant_id, doc.id, seq, terms, changed, held.terms);
     return true;
   }
-  const changed = await t.query<{ version: number }>(
+  const changed = await t.query<{ version: number; terms: string | null; terms_seq: number | null }>(
     `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at, terms, terms_seq)
      VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (tenant_id, id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
        version = applications.version + 1, updated_at = excluded.updated_at,
        last_event_seq = excluded.last_event_seq, last_event_at = excluded.last_event_at
      WHERE applications.last_event_at <= excluded.last_event_at
-     RETURNING version`,
+     RETURNING version, terms, terms_seq`,
     values,
   );
   // None: a newer snapshot of this tenant's application is already applied.
   if (changed.length === 0) return false;
-  // Version 1: a new pratica, with no terms yet to compare against.
-  await writeTerms(t, ev.tenant_id, doc.id, seq, terms, Number(changed[0].version) === 1, held.terms);
+  // Version 1: a new pratica, its terms inserted with it.
+  await writeTerms(t, ev.tenant_id, doc.id, seq, terms, Number(changed[0].version) === 1 ? 'new' : changed[0], held.terms);
   return true;
 }

@@ -22,23 +22,27 @@ export const joinTerms = (terms: string[]): string => terms.join(' ');
 export type HeldTerms = Map<string, { tenant: string; id: string; seq: number; terms: string[]; old: { terms: string[]; seq: number } | null }>;
 
 /**
- * Keeps a pratica's terms (inside the projection's transaction, after its row is written).
- * `fresh`: the row was just inserted, with these terms on it. Otherwise the terms on its row
- * are read (the page the projection has just written) and, when its words changed, replaced
- * there at once; most changes (a status move) leave them as they were, and write nothing. The
- * rows of the index are held in `held` (flushTerms writes them): a pratica changed twice in one
- * group ends with its last terms, and its rows from before the group go.
+ * The terms a pratica's row held before the projection's write, as the write itself returns them
+ * (the projection never sets them on an existing row); 'new' for a row the write inserted, with
+ * the pratica's terms already on it.
  */
-export async function writeTerms(t: Db, tenantId: string, id: string, seq: number, terms: string[], fresh: boolean, held: HeldTerms): Promise<void> {
+export type TermsBefore = { terms: string | null; terms_seq: number | null } | 'new';
+
+/**
+ * Keeps a pratica's terms (inside the projection's transaction, after its row is written). When
+ * its words changed, they are replaced on its row at once; most changes (a status move) leave them
+ * as they were, and write nothing. The rows of the index are held in `held` (flushTerms writes
+ * them): a pratica changed twice in one group ends with its last terms, and its rows from before
+ * the group go.
+ */
+export async function writeTerms(t: Db, tenantId: string, id: string, seq: number, terms: string[], before: TermsBefore, held: HeldTerms): Promise<void> {
   // Ids are per tenant (issue 12 item 7): another tenant may hold a pratica with this id.
   const key = `${tenantId} ${id}`;
-  if (fresh) {
+  if (before === 'new') {
     held.set(key, { tenant: tenantId, id, seq, terms, old: null });
     return;
   }
-  const [row] = await t.query<{ terms: string | null; terms_seq: number | null }>(
-    'SELECT terms, terms_seq FROM applications WHERE tenant_id = ? AND id = ?', [tenantId, id]);
-  const stored = row?.terms ?? null;
+  const stored = before.terms;
   // Sorted again: rows indexed by migration 160 on SQLite were joined in the index's order.
   if (stored !== null && joinTerms(stored.split(' ').sort()) === joinTerms(terms)) return;
   await t.execute('UPDATE applications SET terms = ?, terms_seq = ? WHERE tenant_id = ? AND id = ?', [joinTerms(terms), seq, tenantId, id]);
@@ -48,7 +52,7 @@ export async function writeTerms(t: Db, tenantId: string, id: string, seq: numbe
     earlier.seq = seq;
     return;
   }
-  const old = stored === null ? null : { terms: stored === '' ? [] : stored.split(' '), seq: Number(row!.terms_seq) };
+  const old = stored === null ? null : { terms: stored === '' ? [] : stored.split(' '), seq: Number(before.terms_seq) };
   held.set(key, { tenant: tenantId, id, seq, terms, old });
 }
 
@@ -109,7 +113,7 @@ export async function backfillTerms(db: Db, batch = 500): Promise<number> {
       const held: HeldTerms = new Map();
       for (const r of rows) {
         const doc = (typeof r.doc === 'string' ? JSON.parse(r.doc) : r.doc) as Record<string, unknown>;
-        await writeTerms(t, r.tenant_id, r.id, Number(r.last_event_seq), termsOf(r.id, doc), false, held);
+        await writeTerms(t, r.tenant_id, r.id, Number(r.last_event_seq), termsOf(r.id, doc), { terms: null, terms_seq: null }, held);
       }
       await flushTerms(t, held);
     });

@@ -416,7 +416,7 @@ CREATE INDEX deliveries_lane ON deliveries((tenant_id || ' ' || endpoint_key), n
 -- projection wrote them (event_seq), before the pratica's id. Keyed by the random id, every
 -- insert of a common word (a first name, a service's words) landed on a random leaf.
 -- (2) A pratica's own terms live on its row (applications.terms, space-separated, and
--- terms_seq, the event_seq of its rows), read with the row the projection has just written. The
+-- terms_seq, the event_seq of its rows), returned by the projection when it writes the row. The
 -- index by pratica that served those reads, keyed by a random id too, goes.
 -- A pratica whose terms are NULL is not indexed yet: the store indexes those at start.
 ALTER TABLE applications ADD COLUMN terms TEXT;
