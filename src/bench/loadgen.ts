@@ -84,12 +84,13 @@ export interface OpenLoopResult {
 }
 
 /**
- * Opens `n` connections before the clock starts (GET /healthz, `n` at once). Without it the
- * schedule's first second opened them all at once against a server already at work: undici
- * queued requests behind connections still opening, and those of the first 0.75–1.75 s waited
- * 3–8 s while every later one took 50–700 ms; the same showed against a plain Node server
- * (1.2 ms of CPU per request at 750/s: 3–4 s with 256 connections, none with 32). That measured
- * the generator's start, not messo: an open-loop generator opens its connections first (wrk2).
+ * Opens `n` connections before the clock starts: `n` GET /healthz at once (the BullMQ peer
+ * answers them 404, which opens its connections just the same). Without it the schedule's first
+ * second opened them all against a server already at work: undici queued requests behind
+ * connections still opening, and those of the first 0.75–1.75 s waited 3–8 s while every later
+ * one took 50–700 ms. A plain Node server spending 1.2 ms of CPU per request at 750/s showed the
+ * same with 256 connections (3–4 s) and nothing with 32. That measured the generator's start,
+ * not messo: open-loop generators (wrk2) connect first.
  */
 async function warmConnections(pool: Pool, n: number): Promise<void> {
   await Promise.all(Array.from({ length: n }, async () => {
