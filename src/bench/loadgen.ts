@@ -30,7 +30,11 @@ export interface ClosedLoopResult {
 
 const isAbort = (err: unknown) => (err as { name?: string }).name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED';
 
-export async function closedLoop(origin: string, feed: Feed, inflight: number, timeoutMs: number): Promise<ClosedLoopResult> {
+/**
+ * `close`: every request on a connection of its own, closed after the answer (`Connection:
+ * close`), as an OpenCity core's PHP workers send them; otherwise connections are kept alive.
+ */
+export async function closedLoop(origin: string, feed: Feed, inflight: number, timeoutMs: number, close = false): Promise<ClosedLoopResult> {
   const pool = new Pool(origin, { connections: inflight, pipelining: 1 });
   const r: ClosedLoopResult = { requests: feed.shots.length, ok_events: 0, non_2xx: {}, non_2xx_body: {}, timeouts: 0, errors: 0, start: now(), end: 0, latencies: [] };
   let next = 0;
@@ -42,7 +46,7 @@ export async function closedLoop(origin: string, feed: Feed, inflight: number, t
       const timer = setTimeout(() => abort.abort(), timeoutMs);
       const t = now();
       try {
-        const res = await pool.request({ path: feed.path, method: 'POST', headers: feed.headers, body: shot.body, signal: abort.signal });
+        const res = await pool.request({ path: feed.path, method: 'POST', headers: feed.headers, body: shot.body, signal: abort.signal, reset: close });
         if (res.statusCode >= 200 && res.statusCode < 300) {
           await res.body.dump();
           r.ok_events += shot.ids.length;
@@ -105,9 +109,10 @@ async function warmConnections(pool: Pool, n: number): Promise<void> {
  * No request is aborted (a slow answer is measured, not cut off); answers later than
  * `timeoutMs` after their scheduled time are counted as the timeouts a core would have had.
  */
-export async function openLoop(origin: string, feed: Feed, rate: number, connections: number, timeoutMs: number): Promise<OpenLoopResult> {
+export async function openLoop(origin: string, feed: Feed, rate: number, connections: number, timeoutMs: number, close = false): Promise<OpenLoopResult> {
   const pool = new Pool(origin, { connections, pipelining: 1 });
-  await warmConnections(pool, connections);
+  // With `close` (see closedLoop) every request opens its connection anyway: nothing to warm.
+  if (!close) await warmConnections(pool, connections);
   const t0 = now() + 20;
   const r: OpenLoopResult = { t0, scheduled: new Map(), answer_latencies: [], ok_events: 0, non_2xx: {}, non_2xx_body: {}, errors: 0, over_timeout: 0, client_lag_ms: 0, last_answer: t0 };
   const pending: Promise<void>[] = [];
@@ -119,7 +124,7 @@ export async function openLoop(origin: string, feed: Feed, rate: number, connect
     if (wait > 0.5) await sleep(wait);
     r.client_lag_ms = Math.max(r.client_lag_ms, now() - due);
     for (const id of shot.ids) r.scheduled.set(id, due);
-    pending.push(pool.request({ path: feed.path, method: 'POST', headers: feed.headers, body: shot.body }).then(async (res) => {
+    pending.push(pool.request({ path: feed.path, method: 'POST', headers: feed.headers, body: shot.body, reset: close }).then(async (res) => {
       const text = await res.body.text();
       const at = now();
       r.last_answer = Math.max(r.last_answer, at);

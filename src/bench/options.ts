@@ -12,6 +12,11 @@ export interface BenchOptions {
   ingest: IngestMode;
   /** Requests in flight from the load generator in the closed loops (an OpenCity core's workers). */
   inflight: number;
+  /**
+   * `keep-alive` (default): the generator keeps its connections. `close`: a connection per
+   * request, as an OpenCity core's PHP workers open one for every event they post.
+   */
+  connection: 'keep-alive' | 'close';
   /** The client's timeout per request: the core gives up after 2 s (the default, but 60 s for batches). */
   timeoutMs: number;
   /** messo's per-endpoint concurrency (MESSO_ENDPOINT_CONCURRENCY), and the plain delivery loop's. */
@@ -35,7 +40,7 @@ export interface BenchOptions {
 }
 
 const DEFAULTS: Record<string, string> = {
-  events: '10000', ingest: 'single', inflight: '32', timeout: '', concurrency: '10', store: 'sqlite', workers: '1',
+  events: '10000', ingest: 'single', connection: 'keep-alive', inflight: '32', timeout: '', concurrency: '10', store: 'sqlite', workers: '1',
   endpoints: '1', rate: '1000', 'paced-seconds': '5', 'open-connections': '256', fanout: '1000', 'fanout-origins': '4',
   backlog: '0', 'backlog-seconds': '20', runs: '1', peer: 'none', phases: 'ingest,e2e,paced,fanout', json: '',
   'database-url': 'postgres://postgres@127.0.0.1:5432/test',
@@ -71,6 +76,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   return {
     events: int('events', 100, 10_000_000),
     ingest: oneOf('ingest', ['single', 'batch', 'opencity']),
+    connection: oneOf('connection', ['keep-alive', 'close']),
     inflight: int('inflight', 1, 4096),
     // A batch of 1,000 takes longer than the core's 2 s for one event: batches get a minute unless told.
     timeoutMs: raw.get('timeout') === '' ? (raw.get('ingest') === 'batch' ? 60_000 : 2000) : int('timeout', 1, 600_000),

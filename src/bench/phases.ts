@@ -92,13 +92,15 @@ async function collect(receiver: Receiver, ids: Set<string>, done: (a: Arrived) 
 }
 
 const idsOf = (feed: Feed) => new Set(feed.shots.flatMap((s) => s.ids));
+/** `--connection close`: a connection per request (loadgen.ts closedLoop). */
+const perRequest = (o: BenchOptions) => o.connection === 'close';
 
 export async function plainLoops(o: BenchOptions, receiver: Receiver): Promise<Row[]> {
   const dummy: TenantTarget = { tenantId: randomUUID(), key: 'plain', ingestToken: 'plain', services: [randomUUID()] };
-  await closedLoop(receiver.urls[0], ingestFeed(o.ingest, dummy, warmupEvents(o)), o.inflight, o.timeoutMs);
+  await closedLoop(receiver.urls[0], ingestFeed(o.ingest, dummy, warmupEvents(o)), o.inflight, o.timeoutMs, perRequest(o));
   const feed = ingestFeed(o.ingest, dummy, o.events);
-  const ingestRow = await measured('plain', `plain loop → receiver (${o.ingest} bodies, ${o.inflight} in flight)`, [], async () => {
-    const r = await closedLoop(receiver.urls[0], feed, o.inflight, o.timeoutMs);
+  const ingestRow = await measured('plain', `plain loop → receiver (${o.ingest} bodies, ${o.inflight} in flight${perRequest(o) ? ', a connection per request' : ''})`, [], async () => {
+    const r = await closedLoop(receiver.urls[0], feed, o.inflight, o.timeoutMs, perRequest(o));
     return { metrics: closedMetrics(r), detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body } };
   });
   const bodies = deliveryBodies(o.events);
@@ -116,10 +118,10 @@ export async function plainLoops(o: BenchOptions, receiver: Receiver): Promise<R
 export async function ingestAlone(ctx: Ctx, d: Deployment): Promise<Row> {
   const { o, receiver } = ctx;
   const t = await d.tenant(o.endpoints, receiver.urls.slice(0, o.endpoints).map((endpoint) => ({ endpoint })), o.ingest);
-  await closedLoop(d.url, d.feed(o.ingest, t, warmupEvents(o)), o.inflight, o.timeoutMs);
+  await closedLoop(d.url, d.feed(o.ingest, t, warmupEvents(o)), o.inflight, o.timeoutMs, perRequest(o));
   const feed = d.feed(o.ingest, t, o.events);
   return measured('ingest', d.name, d.watched, async () => {
-    const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs);
+    const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs, perRequest(o));
     const m = closedMetrics(r);
     return { metrics: { ...m, ratio_to_plain: ratio(ctx, m.events_per_s) }, detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body } };
   });
@@ -130,7 +132,7 @@ export async function e2eTenant(ctx: Ctx, d: Deployment): Promise<TenantTarget> 
   const { o, receiver } = ctx;
   const t = await d.tenant(o.endpoints, receiver.urls.slice(0, o.endpoints).map((endpoint) => ({ endpoint })), o.ingest);
   const warm = d.feed(o.ingest, t, warmupEvents(o));
-  const r = await closedLoop(d.url, warm, o.inflight, o.timeoutMs);
+  const r = await closedLoop(d.url, warm, o.inflight, o.timeoutMs, perRequest(o));
   await collect(receiver, idsOf(warm), (a) => a.first.size >= r.ok_events, r.timeouts + r.errors > 0 ? 1000 : 0);
   return t;
 }
@@ -141,7 +143,7 @@ export async function endToEnd(ctx: Ctx, d: Deployment, t: TenantTarget): Promis
   const feed = d.feed(o.ingest, t, o.events);
   return measured('e2e', d.name, d.watched, async () => {
     const before = await d.claims();
-    const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs);
+    const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs, perRequest(o));
     const a = await collect(receiver, idsOf(feed), (x) => x.first.size >= r.ok_events, r.timeouts + r.errors > 0 ? 1000 : 0);
     const rate = perS(a.first.size, a.last - r.start);
     const ingest = closedMetrics(r);
@@ -161,7 +163,7 @@ export async function paced(ctx: Ctx, d: Deployment, t: TenantTarget): Promise<R
   // Batches (--ingest batch) go every 10 ms, as many events as the rate gives per tick.
   const feed = d.feed(o.ingest, t, o.rate * o.pacedSeconds, Math.max(1, Math.round(o.rate / 100)));
   return measured('paced', d.name, d.watched, async () => {
-    const r = await openLoop(d.url, feed, o.rate, o.openConnections, o.timeoutMs);
+    const r = await openLoop(d.url, feed, o.rate, o.openConnections, o.timeoutMs, perRequest(o));
     const a = await collect(receiver, idsOf(feed), (x) => x.first.size >= r.ok_events);
     const lat = [...a.first].map(([id, at]) => at - r.scheduled.get(id)!).sort((x, y) => x - y);
     return {

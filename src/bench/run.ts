@@ -4,6 +4,7 @@
  * gate. Everything stays on 127.0.0.1. See BENCHMARKS.md for the method and the figures.
  *
  *   npm run bench -- [--ingest single|batch|opencity] [--events 10000] [--inflight 32] [--timeout 2000]
+ *                    [--connection keep-alive|close]
  *                    [--store sqlite|postgres] [--workers 0|1|N] [--endpoints 1] [--concurrency 10]
  *                    [--rate 1000] [--paced-seconds 5] [--open-connections 256]
  *                    [--fanout 1000] [--fanout-origins 4] [--backlog 1000000] [--backlog-seconds 20]
