@@ -10,6 +10,7 @@
 //           until all 3,300 have arrived.
 // Compare two commits with a worktree each (built with `npm run build`), alternating:
 //   node scripts/probe.js ingest /path/to/old && node scripts/probe.js ingest .
+// MESSO_PROBE_CONNECTION=close sends every POST on a connection of its own, as a PHP core does.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,6 +35,7 @@ const endpoint = receiver ? `${receiver.url}/hook` : 'http://127.0.0.1:9/hook';
 const webhook = await api.post('/api/webhooks', { title: 'probe', endpoint, format: 'opencity', version: 1 });
 if (webhook.status !== 201) throw new Error(`webhook: ${webhook.status} ${webhook.text}`);
 const feed = ingestFeed('single', { tenantId: tenant.id, key: tenant.key, services: [service.body.id] }, 3300);
+const reset = process.env.MESSO_PROBE_CONNECTION === 'close';
 const written = () => Number(/wchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
 
 async function send(shots) {
@@ -41,7 +43,7 @@ async function send(shots) {
   await Promise.all(Array.from({ length: 32 }, async () => {
     while (next < shots.length) {
       const shot = shots[next++];
-      const res = await request(server.url + feed.path, { method: 'POST', headers: feed.headers, body: shot.body });
+      const res = await request(server.url + feed.path, { method: 'POST', headers: feed.headers, body: shot.body, reset });
       await res.body.text();
       if (res.statusCode >= 300) throw new Error(`POST answered ${res.statusCode}`);
     }
@@ -58,7 +60,7 @@ if (receiver) await waitUntil(() => receiver.requests.length >= 3300, 120_000, '
 const cpu = process.cpuUsage(cpu0);
 const n = 3000;
 const ms = Date.now() - t0;
-console.log(`${mode} ${dir}: ${Math.round((n / ms) * 1000)} ${receiver ? 'deliveries' : 'events'}/s; ` +
+console.log(`${mode}${reset ? ' (a connection per POST)' : ''} ${dir}: ${Math.round((n / ms) * 1000)} ${receiver ? 'deliveries' : 'events'}/s; ` +
   `CPU ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms per event; written ${((written() - w0) / 1024 / n).toFixed(1)} KiB per event`);
 await receiver?.close();
 await server.close();

@@ -1,0 +1,122 @@
+/**
+ * Group commit (src/store/group-commit.ts) on a real SQLite file: which requests share a
+ * transaction. Node accepts one connection per turn of its event loop (libuv >= 1.45), so posts
+ * that each come on a new connection, as an OpenCity core sends them, reach the store one turn
+ * apart; they must still share transactions, and a request alone must not wait for company.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db } from '../src/store/db.js';
+import { GATHER_MS, GATHER_UPTO, GroupCommit } from '../src/store/group-commit.js';
+import { openSqlite } from '../src/store/sqlite-db.js';
+import { tempDir } from './harness.js';
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+describe('group commit', () => {
+  let dir: string;
+  let db: Db;
+  /** The numbers each transaction wrote, one array per group. */
+  let groups: number[][];
+  let commit: GroupCommit<number, number, number[]>;
+
+  before(async () => {
+    dir = tempDir('messo-group-');
+    db = openSqlite(join(dir, 'messo.db'));
+    await db.execute('CREATE TABLE t (n INTEGER NOT NULL)');
+  });
+  after(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh GroupCommit whose groups are recorded; each request inserts its number. */
+  function fresh(): void {
+    groups = [];
+    commit = new GroupCommit<number, number, number[]>(db, {
+      work: async (t, n, shared) => {
+        await t.execute('INSERT INTO t (n) VALUES (?)', [n]);
+        shared.push(n);
+        return n;
+      },
+      newShared: () => {
+        const g: number[] = [];
+        groups.push(g);
+        return g;
+      },
+      weight: () => 1,
+      maxWeight: 1000,
+      concurrency: 1,
+    });
+  }
+
+  const written = async (from: number, to: number) =>
+    Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM t WHERE n >= ? AND n < ?', [from, to]))[0].n);
+
+  it('requests that arrive one event-loop turn apart share a transaction', async () => {
+    fresh();
+    const answers: Promise<number>[] = [];
+    for (let i = 0; i < 8; i++) {
+      answers.push(commit.submit(i));
+      await turn();
+    }
+    assert.deepEqual(await Promise.all(answers), [0, 1, 2, 3, 4, 5, 6, 7]);
+    // Without gathering, each turn's request went alone: 8 transactions (7 at best).
+    assert.ok(groups.length <= 2, `8 requests a turn apart made ${groups.length} transactions: ${JSON.stringify(groups)}`);
+    assert.equal(await written(0, 8), 8);
+  });
+
+  it('a request alone is answered within a few turns, not held back for company', async () => {
+    fresh();
+    let answered = false;
+    const started = performance.now();
+    const answer = commit.submit(100).then(() => { answered = true; });
+    let turns = 0;
+    while (!answered && turns < 1000) {
+      await turn();
+      turns++;
+    }
+    await answer;
+    // Held for GATHER_MS instead, it would have seen hundreds of turns go by.
+    assert.ok(turns <= 4, `answered after ${turns} turns (${(performance.now() - started).toFixed(2)} ms)`);
+    assert.deepEqual(groups, [[100]]);
+  });
+
+  it(`a steady stream is committed in groups at least every ${GATHER_MS} ms, not when it stops`, async () => {
+    fresh();
+    const answers: Promise<number>[] = [];
+    let firstAnswerAt = 0;
+    const start = performance.now();
+    let n = 200;
+    // One request a turn for 40 ms: gathering must not wait for a turn without one.
+    while (performance.now() - start < 40) {
+      answers.push(commit.submit(n++).then((v) => {
+        firstAnswerAt ||= performance.now();
+        return v;
+      }));
+      await turn();
+    }
+    const streamEnd = performance.now();
+    await Promise.all(answers);
+    assert.ok(firstAnswerAt > 0 && firstAnswerAt < streamEnd, 'the first requests were answered while the stream went on');
+    assert.ok(groups.length >= 2, `${answers.length} requests in ${groups.length} transaction(s)`);
+    assert.equal(await written(200, n), n - 200);
+  });
+
+  it(`${GATHER_UPTO} or more waiting go at once, together`, async () => {
+    fresh();
+    const answers = Array.from({ length: GATHER_UPTO + 4 }, (_, i) => commit.submit(1000 + i));
+    let turns = 0;
+    let answered = false;
+    void Promise.all(answers).then(() => { answered = true; });
+    while (!answered && turns < 1000) {
+      await turn();
+      turns++;
+    }
+    assert.ok(turns <= 4, `answered after ${turns} turns`);
+    assert.equal(groups.length, 1);
+    assert.equal(groups[0].length, GATHER_UPTO + 4);
+  });
+});
