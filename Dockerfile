@@ -40,5 +40,7 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MESSO_WORKER_PORT || process.env.MESSO_PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # tini reaps zombies and passes SIGTERM on, so messo's graceful shutdown runs on docker stop.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/messo.js"]
+# Node 24 lets V8's young generation grow to 64 MB (Node 20: 32 MB); under load that garbage
+# held a busy process at 208-284 MB of RSS, 185-221 MB with the semi-space at Node 20's 16 MB.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=16", "/app/bin/messo.js"]
 CMD ["serve"]

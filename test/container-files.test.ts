@@ -88,7 +88,7 @@ describe('Dockerfile', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     const user = /^USER\s+(\S+)/m.exec(runtime)?.[1];
     assert.ok(user && user !== 'root' && user !== '0', `USER ${user}`);
-    assert.match(runtime, /^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/bin\/messo\.js"\]$/m);
+    assert.match(runtime, /^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "--max-semi-space-size=16", "\/app\/bin\/messo\.js"\]$/m);
     assert.match(runtime, /^HEALTHCHECK [^\n]*\\\n\s+CMD [^\n]*\/healthz/m);
     assert.match(runtime, /^VOLUME \["\/data"\]$/m);
     assert.match(runtime, /MESSO_DATABASE_URL=sqlite:\/data\//);
