@@ -63,8 +63,9 @@ describe('group commit', () => {
       await turn();
     }
     assert.deepEqual(await Promise.all(answers), [0, 1, 2, 3, 4, 5, 6, 7]);
-    // Without gathering, each turn's request went alone: 8 transactions (7 at best).
-    assert.ok(groups.length <= 2, `8 requests a turn apart made ${groups.length} transactions: ${JSON.stringify(groups)}`);
+    // Without gathering each turn's request went alone: 7 or 8 transactions. Gathering makes one;
+    // a pause of the machine longer than GATHER_MS between two turns may end a group early.
+    assert.ok(groups.length <= 3, `8 requests a turn apart made ${groups.length} transactions: ${JSON.stringify(groups)}`);
     assert.equal(await written(0, 8), 8);
   });
 
@@ -84,7 +85,7 @@ describe('group commit', () => {
     assert.deepEqual(groups, [[100]]);
   });
 
-  it(`a steady stream is committed in groups at least every ${GATHER_MS} ms, not when it stops`, async () => {
+  it(`a steady stream is committed as it goes (a group waits ${GATHER_MS} ms at most), not when it stops`, async () => {
     fresh();
     const answers: Promise<number>[] = [];
     let firstAnswerAt = 0;
