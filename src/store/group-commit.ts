@@ -88,8 +88,6 @@ export class GroupCommit<I, O, S> {
       while (this.queue.length > 0) {
         await this.gather();
         await this.runGroup(this.take());
-        // Let the sockets be read before the next group, so that it is a full one.
-        await new Promise((r) => setImmediate(r));
       }
     } finally {
       this.open--;
@@ -97,24 +95,29 @@ export class GroupCommit<I, O, S> {
   }
 
   /**
-   * Waits, a turn of the event loop at a time, while requests keep joining: until a turn brings
-   * none, GATHER_UPTO events wait, or GATHER_MS have passed (see there). A request alone waits
-   * one turn.
+   * Waits a turn of the event loop, so that the sockets are read and the group is a full one
+   * (between groups too: a backlog never holds the loop), then more turns while each brings
+   * another request: until one brings none, GATHER_UPTO events wait, or GATHER_MS have passed
+   * (see there). A request alone waits one turn.
    */
   private async gather(): Promise<void> {
     const start = performance.now();
     let seen = this.queue.length;
-    while (this.waitingWeight() < Math.min(GATHER_UPTO, this.o.maxWeight) && performance.now() - start < GATHER_MS) {
+    do {
       await new Promise((r) => setImmediate(r));
       if (this.queue.length === seen) return;
       seen = this.queue.length;
-    }
+    } while (!this.waiting(Math.min(GATHER_UPTO, this.o.maxWeight)) && performance.now() - start < GATHER_MS);
   }
 
-  private waitingWeight(): number {
+  /** Do at least `weight` units wait? Reads only as much of the queue as it takes to know. */
+  private waiting(weight: number): boolean {
     let w = 0;
-    for (const q of this.queue) w += this.o.weight(q.input);
-    return w;
+    for (const q of this.queue) {
+      w += this.o.weight(q.input);
+      if (w >= weight) return true;
+    }
+    return false;
   }
 
   /** The next group: waiting requests in arrival order up to maxWeight (at least one). */
