@@ -88,6 +88,10 @@ export class GroupCommit<I, O, S> {
       while (this.queue.length > 0) {
         await this.gather();
         await this.runGroup(this.take());
+        // Let the sockets be read before the next group, so that it is a full one. (Without this
+        // turn, gather's alone, kept-alive connections made smaller groups in two runs: 324–348 claims
+        // against 266–271 end to end in one process, 893 / 1,019 against 1,063 / 1,032 deliveries/s.)
+        await new Promise((r) => setImmediate(r));
       }
     } finally {
       this.open--;
@@ -95,19 +99,18 @@ export class GroupCommit<I, O, S> {
   }
 
   /**
-   * Waits a turn of the event loop, so that the sockets are read and the group is a full one
-   * (between groups too: a backlog never holds the loop), then more turns while each brings
-   * another request: until one brings none, GATHER_UPTO events wait, or GATHER_MS have passed
-   * (see there). A request alone waits one turn.
+   * Waits, a turn of the event loop at a time, while requests keep joining: until a turn brings
+   * none, GATHER_UPTO events wait, or GATHER_MS have passed (see there). A request alone waits
+   * one turn.
    */
   private async gather(): Promise<void> {
     const start = performance.now();
     let seen = this.queue.length;
-    do {
+    while (!this.waiting(Math.min(GATHER_UPTO, this.o.maxWeight)) && performance.now() - start < GATHER_MS) {
       await new Promise((r) => setImmediate(r));
       if (this.queue.length === seen) return;
       seen = this.queue.length;
-    } while (!this.waiting(Math.min(GATHER_UPTO, this.o.maxWeight)) && performance.now() - start < GATHER_MS);
+    }
   }
 
   /** Do at least `weight` units wait? Reads only as much of the queue as it takes to know. */
