@@ -123,6 +123,33 @@ await describeOnPg('pg driver', () => {
     }
   }));
 
+  it('prepares a statement with parameters once per connection, a long one never, and a stale one again', () => withDb(async (db, pg) => {
+    // One connection, so that every statement below meets what the ones before it prepared.
+    const one = openPostgres(PG_URL, { schema: pg.schema, max: 1 });
+    const prepared = () => one.query('SELECT name, statement FROM pg_prepared_statements ORDER BY name');
+    try {
+      await one.execute("CREATE TABLE p (id BIGINT PRIMARY KEY, v TEXT); INSERT INTO p VALUES (1, 'a'), (2, 'b')");
+      const read = (id: number) => one.tx((t) => t.query('SELECT * FROM p WHERE id = ?', [id]));
+      for (const id of [1, 2, 1]) assert.deepEqual(await read(id), [{ id, v: id === 1 ? 'a' : 'b' }]);
+      const ids = Array.from({ length: 101 }, (_, i) => i);
+      assert.equal((await one.query(`SELECT id FROM p WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)).length, 2);
+      assert.deepEqual(await prepared(), [{ name: 'messo_0', statement: 'SELECT * FROM p WHERE id = $1' }],
+        'parsed once; 101 parameters and none run unnamed');
+
+      // Another process migrates: the prepared SELECT * no longer fits the table's columns. The
+      // transaction fails once; its connection goes back to the pool, and the text is prepared
+      // there again under a new name.
+      await one.execute("ALTER TABLE p ADD COLUMN w TEXT NOT NULL DEFAULT 'x'");
+      await assert.rejects(read(1), (err: { code?: string }) => err.code === '0A000');
+      assert.deepEqual(await read(1), [{ id: 1, v: 'a', w: 'x' }]);
+      assert.deepEqual(await prepared(), [
+        { name: 'messo_0', statement: 'SELECT * FROM p WHERE id = $1' }, { name: 'messo_1', statement: 'SELECT * FROM p WHERE id = $1' },
+      ]);
+    } finally {
+      await one.close();
+    }
+  }));
+
   it('close is idempotent', async () => {
     const db = openPostgres(PG_URL);
     await db.query('SELECT 1');
