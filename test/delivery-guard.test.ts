@@ -121,8 +121,14 @@ describe('own request inspector, nothing else allowed', () => {
         return captures.length > 0;
       });
       assert.deepEqual(captures[0].signature, { valid: true });
-      const d = (await client.get(`/api/deliveries?webhook_id=${wh.body.id}`)).body.items[0];
-      assert.equal(d.status, 'succeeded');
+      // The bin has the request before the dispatcher has recorded the answer (on PostgreSQL the
+      // outcome is written after it, in a batch): wait for the record, not only the capture.
+      let status = '';
+      await waitUntil(async () => {
+        status = (await client.get(`/api/deliveries?webhook_id=${wh.body.id}`)).body.items[0]?.status;
+        return status !== 'sending';
+      });
+      assert.equal(status, 'succeeded');
     } finally {
       await server.close();
     }

@@ -16,6 +16,7 @@ import { toEvent, toWebhook } from './rows.js';
 import { flushHeld, insertDeliveries, newHeldWrites, type HeldWrites } from './held-writes.js';
 import { joinTerms, termsOf, writeTerms } from './search.js';
 import { ConflictError, DuplicateError } from './store.js';
+import type { ApplicationDoc } from '../domain/application.js';
 import type { AppendResult, NewEvent, Webhook } from './types.js';
 
 /** Origin of a URL: deliveries to one origin share the endpoint's concurrency limit. */
@@ -69,13 +70,12 @@ export async function appendInTx(t: Db, events: NewEvent[], ctx: AppendContext):
   const results: AppendResult[] = [];
   for (const ev of events) {
     const now = Date.now();
-    const inserted = await t.query<{ seq: number }>(
-      `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING seq`,
-      [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
-        JSON.stringify(ev.data), now],
-    );
-    if (inserted.length === 0) {
+    const p = ev.projection;
+    // A new row carries its search terms (search.ts); an update leaves them, and returns them for
+    // writeTerms to compare: no read of the row just written.
+    const terms = p?.kind === 'application' ? termsOf(p.doc.id, p.doc) : [];
+    const inserted = await insertEvent(t, ev, now, terms);
+    if (inserted === null) {
       // An event_id belongs to its tenant: only this tenant's own earlier event can answer.
       const existing = (await t.query('SELECT * FROM events WHERE tenant_id = ? AND event_id = ?', [ev.tenant_id, ev.event_id]))
         .map(toEvent)[0];
@@ -85,17 +85,71 @@ export async function appendInTx(t: Db, events: NewEvent[], ctx: AppendContext):
       continue;
     }
     const record: EventRecord = {
-      seq: Number(inserted[0].seq), event_id: ev.event_id, type: ev.type, tenant_id: ev.tenant_id,
+      seq: inserted.seq, event_id: ev.event_id, type: ev.type, tenant_id: ev.tenant_id,
       subject: ev.subject, event_version: ev.event_version, event_created_at: ev.event_created_at,
       app_id: ev.app_id, data: ev.data, recorded_at: now,
     };
-    const projected = ev.projection ? await project(t, ev, record.seq, now, shared.held) : true;
+    const projected = p ? await project(t, ev, inserted, now, terms, shared.held) : true;
     const hooks = await webhooksOf(t, shared, ev.tenant_id, ring);
     const deliveries = await fanOut(t, shared, record, hooks, now, typePrefix);
     results.push({ event: record, created: true, projected, deliveries });
   }
   if (!ctx.holdWrites) await flushHeld(t, shared.held);
   return results;
+}
+
+const INSERT_EVENT = `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING seq`;
+
+/**
+ * A snapshot's projection, the newest wins: the pratica becomes this snapshot unless a later
+ * one was applied already (then no row comes back). `row` gives the values (VALUES or SELECT).
+ */
+const upsertSnapshot = (row: string) => `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at,
+    last_event_seq, last_event_at, terms, terms_seq)
+  ${row}
+  ON CONFLICT (tenant_id, id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
+    version = applications.version + 1, updated_at = excluded.updated_at,
+    last_event_seq = excluded.last_event_seq, last_event_at = excluded.last_event_at
+  WHERE applications.last_event_at <= excluded.last_event_at
+  RETURNING version, terms, terms_seq`;
+const UPSERT_SNAPSHOT = upsertSnapshot('VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)');
+
+/**
+ * On PostgreSQL, a snapshot's event and its projection in one statement (a data-modifying WITH):
+ * the projection is made only when the event row is (a duplicate event_id makes neither). There
+ * every statement is a round trip, and a single-POST snapshot made two of its five. SQLite runs
+ * them apart: it has no INSERT in WITH, and a statement costs it no round trip. Bench: see
+ * BENCHMARKS.md, "Prepared statements, and a snapshot in one statement".
+ */
+const INSERT_EVENT_WITH_SNAPSHOT = `WITH ev AS (${INSERT_EVENT}),
+  ap AS (${upsertSnapshot('SELECT ?, ?, ?, ?, ?, 1, ?, ?, ev.seq, ?, ?, ev.seq FROM ev')})
+  SELECT ev.seq, ap.version, ap.terms, ap.terms_seq FROM ev LEFT JOIN ap ON true`;
+
+/** What the snapshot's upsert returned: nothing when a newer snapshot is applied already. */
+type Upserted = { version: number; terms: string | null; terms_seq: number | null }[];
+
+/** The event's new row (null when its event_id is taken), with its snapshot's upsert when both went in one statement. */
+async function insertEvent(t: Db, ev: NewEvent, now: number, terms: string[]): Promise<{ seq: number; upserted?: Upserted } | null> {
+  const values: SqlValue[] = [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
+    JSON.stringify(ev.data), now];
+  const p = ev.projection;
+  if (t.dialect === 'postgres' && p?.kind === 'application' && p.mode === 'newer') {
+    const [row] = await t.query<{ seq: number; version: number | null; terms: string | null; terms_seq: number | null }>(
+      INSERT_EVENT_WITH_SNAPSHOT,
+      [...values, ...applicationRow(ev, p.doc, now, terms, null)],
+    );
+    if (!row) return null;
+    return { seq: Number(row.seq), upserted: row.version === null ? [] : [{ version: row.version, terms: row.terms, terms_seq: row.terms_seq }] };
+  }
+  const [row] = await t.query<{ seq: number }>(INSERT_EVENT, values);
+  return row ? { seq: Number(row.seq) } : null;
+}
+
+/** An application row's values in the column order of its INSERTs; with `seq` null, its two columns are the statement's. */
+function applicationRow(ev: NewEvent, doc: ApplicationDoc, now: number, terms: string[], seq: number | null): SqlValue[] {
+  const head: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now];
+  return seq === null ? [...head, ev.event_created_at, joinTerms(terms)] : [...head, seq, ev.event_created_at, joinTerms(terms), seq];
 }
 
 /** The tenant's webhooks, disabled ones too (recordSkips), read once per transaction. */
@@ -213,7 +267,8 @@ export async function enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: num
   return hooks.length;
 }
 
-async function project(t: Db, ev: NewEvent, seq: number, now: number, held: HeldWrites): Promise<boolean> {
+async function project(t: Db, ev: NewEvent, inserted: { seq: number; upserted?: Upserted }, now: number, terms: string[], held: HeldWrites): Promise<boolean> {
+  const { seq } = inserted;
   const p = ev.projection!;
   if (p.kind === 'service') {
     const s = p.service;
@@ -232,15 +287,11 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
     return true;
   }
   const doc = p.doc;
-  // A new row carries its search terms (search.ts); an update leaves them, and returns them for
-  // writeTerms to compare: no read of the row just written.
-  const terms = termsOf(doc.id, doc);
-  const values: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now, seq, ev.event_created_at, joinTerms(terms), seq];
   if (p.mode === 'strict' && (p.expectedVersion === null || p.expectedVersion === undefined)) {
     try {
       await t.execute(
         `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at, terms, terms_seq)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`, values,
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`, applicationRow(ev, doc, now, terms, seq),
       );
     } catch (err) {
       if (err instanceof UniqueViolation) throw new ConflictError('an application with this id already exists');
@@ -259,16 +310,7 @@ async function project(t: Db, ev: NewEvent, seq: number, now: number, held: Held
     await writeTerms(t, ev.tenant_id, doc.id, seq, terms, changed, held.terms);
     return true;
   }
-  const changed = await t.query<{ version: number; terms: string | null; terms_seq: number | null }>(
-    `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at, terms, terms_seq)
-     VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (tenant_id, id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
-       version = applications.version + 1, updated_at = excluded.updated_at,
-       last_event_seq = excluded.last_event_seq, last_event_at = excluded.last_event_at
-     WHERE applications.last_event_at <= excluded.last_event_at
-     RETURNING version, terms, terms_seq`,
-    values,
-  );
+  const changed = inserted.upserted ?? await t.query<Upserted[number]>(UPSERT_SNAPSHOT, applicationRow(ev, doc, now, terms, seq));
   // None: a newer snapshot of this tenant's application is already applied.
   if (changed.length === 0) return false;
   // Version 1: a new pratica, its terms inserted with it.

@@ -178,8 +178,13 @@ export function entityCases(withStore: StoreCase): void {
       assert.equal(first.projected, true);
       assert.equal((await store.getApplication(t.id, base.id))?.version, 1);
       const newer = { ...base, status: 4000, status_name: 'status_pending', subject: 'v2' };
-      const [second] = await store.appendEvents([snapshotEvent(t.id, newer, T0 + 20_000, EVENT_TYPES.applicationStatusChanged)]);
+      const secondEvent = snapshotEvent(t.id, newer, T0 + 20_000, EVENT_TYPES.applicationStatusChanged);
+      const [second] = await store.appendEvents([secondEvent]);
       assert.equal(second.projected, true);
+      // A repeat of its event_id is the same event: a later document in it moves nothing.
+      const repeat = { ...base, status: 7000, status_name: 'status_complete', subject: 'repeat' };
+      const [again] = await store.appendEvents([{ ...snapshotEvent(t.id, repeat, T0 + 30_000), event_id: secondEvent.event_id }]);
+      assert.deepEqual([again.created, again.projected, again.event.seq], [false, false, second.event.seq]);
       const older = { ...base, status: 3000, status_name: 'status_registered', subject: 'late' };
       const [third] = await store.appendEvents([snapshotEvent(t.id, older, T0 + 15_000)]);
       assert.equal(third.created, true, 'the late event is still recorded in the log');
