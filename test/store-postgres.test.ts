@@ -150,6 +150,20 @@ await describeOnPg('pg driver', () => {
     }
   }));
 
+  it('a relaxed transaction commits without waiting for the WAL flush, and only that transaction', () => withDb(async (db, pg) => {
+    const one = openPostgres(PG_URL, { schema: pg.schema, max: 1 });
+    const setting = (t: { query: PgDb['query'] }) => t.query<{ synchronous_commit: string }>('SHOW synchronous_commit').then((r) => r[0].synchronous_commit);
+    try {
+      assert.equal(await one.tx(setting, { relaxed: true }), 'off');
+      assert.equal(await one.tx(setting), 'on', 'SET LOCAL: the same connection is back to the server default');
+      assert.deepEqual(await one.tx(async (t) => [await setting(t), await t.tx(setting, { relaxed: true }), await setting(t)]), ['on', 'off', 'off'],
+        'nested: from there to the outer commit');
+      assert.equal(await setting(one), 'on');
+    } finally {
+      await one.close();
+    }
+  }));
+
   it('close is idempotent', async () => {
     const db = openPostgres(PG_URL);
     await db.query('SELECT 1');

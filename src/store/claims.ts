@@ -15,7 +15,7 @@ import { claimRoom, concurrencyOf, laneKey, takeRateSlot } from '../domain/limit
 import type { Db, SqlValue } from './db.js';
 import type { Keyring } from '../domain/encryption.js';
 import { toDelivery, toWebhook } from './rows.js';
-import { placeholders, relaxedCommit, STATUS } from './sql.js';
+import { placeholders, RELAXED, STATUS } from './sql.js';
 import { DELIVERY_STATUS, type Delivery, type Webhook } from './types.js';
 import type { ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
 
@@ -78,7 +78,6 @@ async function dueCandidates(t: Db, q: { now: number; limit: number; limited: st
 export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring): Promise<ClaimedDelivery[]> {
   const { now, owner } = opts;
   return db.tx(async (t) => {
-    await relaxedCommit(t);
     // Endpoints another live dispatcher serves or that asked us to slow down, and ours.
     const states = await t.query<{ endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null }>(
       'SELECT endpoint_key, owner, owner_until, blocked_until FROM endpoints WHERE owner IS NOT NULL OR blocked_until > ?', [now],
@@ -186,7 +185,7 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
       );
     }
     return claimed;
-  });
+  }, RELAXED);
 }
 
 /** The columns a claim chooses by: the full rows are read for the chosen ones only (withBodies). */
@@ -218,7 +217,6 @@ async function withBodies(t: Db, chosen: { seq: number; webhook: Webhook; notBef
 
 export async function renewLeases(db: Db, owner: string, leaseUntil: number, activeEndpoints: string[]): Promise<void> {
   await db.tx(async (t) => {
-    await relaxedCommit(t);
     // This dispatcher is alive until leaseUntil (0: it stops); the dead ones are forgotten.
     if (leaseUntil > 0) {
       await t.execute(
@@ -242,5 +240,5 @@ export async function renewLeases(db: Db, owner: string, leaseUntil: number, act
     } else {
       await t.execute('UPDATE endpoints SET owner = NULL, owner_until = NULL WHERE owner = ?', [owner]);
     }
-  });
+  }, RELAXED);
 }

@@ -19,7 +19,7 @@ import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.j
 import { laneKey } from '../domain/limits.js';
 import { claimDeliveries, renewLeases } from './claims.js';
 import { applicationSummary, deliveryWhere } from './delivery-filter.js';
-import { cannotAbort, insertMany, OUTCOME, placeholders, relaxedCommit, STATUS } from './sql.js';
+import { cannotAbort, insertMany, OUTCOME, placeholders, RELAXED, STATUS } from './sql.js';
 import type { AttemptOutcome, ClaimedDelivery, ClaimOptions, DispatchStore } from './dispatch-store.js';
 import {
   ATTEMPT_OUTCOME, DELIVERY_STATUS, type Attempt, type Delivery, type DeliveryFilter, type Page, type PageQuery, type Webhook,
@@ -159,7 +159,6 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
   async completeAttempts(outcomes: AttemptOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     await this.db.tx(async (t) => {
-      await relaxedCommit(t);
       // Per webhook and endpoint, the batch's outcomes are folded into one state write each.
       const webhookOk = new Map<string, { ok: boolean; at: number }>();
       const laneOk = new Map<string, boolean>();
@@ -230,7 +229,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
       for (const key of [...laneOk.keys()].sort()) {
         await t.execute('UPDATE endpoints SET slowdowns = 0 WHERE endpoint_key = ? AND slowdowns > 0', [key]);
       }
-    });
+    }, RELAXED);
   }
 
   /** How many slow-downs in a row a lane has had (for its back-off). */

@@ -18,7 +18,7 @@
  *   a shared server (or each test) lives in its own schema without an extra round trip.
  */
 import pg from 'pg';
-import { UniqueViolation, type Db, type SqlValue } from './db.js';
+import { UniqueViolation, type Db, type SqlValue, type TxOptions } from './db.js';
 
 export interface PgOptions {
   /** Schema for every connection's search_path (letters, digits, underscore). */
@@ -102,6 +102,9 @@ const MAX_CACHED = 2000;
  * several statements (the migrations).
  */
 const MAX_NAMED = 200;
+
+/** A transaction that commits without waiting for the WAL flush (db.ts TxOptions). */
+const RELAX = 'SET LOCAL synchronous_commit = off';
 const MAX_NAMED_PARAMS = 100;
 
 export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
@@ -172,7 +175,11 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
       dialect: 'postgres',
       query: async <T>(sql: string, params: readonly SqlValue[] = []) => (await run(client, sql, params)).rows as T[],
       execute: async (sql: string, params: readonly SqlValue[] = []) => (await run(client, sql, params)).rowCount ?? 0,
-      tx: (fn) => fn(db),
+      // Nested: the outer transaction's client; `relaxed` applies from here to its commit.
+      tx: async (fn, txOpts) => {
+        if (txOpts?.relaxed) await client.query(RELAX);
+        return fn(db);
+      },
       close: async () => undefined,
     };
     return db;
@@ -188,7 +195,7 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
     pool,
     query: async <T>(sql: string, params: readonly SqlValue[] = []) => (await run(pool, sql, params)).rows as T[],
     execute: async (sql: string, params: readonly SqlValue[] = []) => (await run(pool, sql, params)).rowCount ?? 0,
-    async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    async tx<T>(fn: (db: Db) => Promise<T>, txOpts?: TxOptions): Promise<T> {
       const client = await pool.connect();
       // Set when the connection itself is in doubt: release(err) destroys it instead of
       // returning a client with a half-open transaction to the pool.
@@ -200,7 +207,8 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
       };
       client.on('error', onError);
       try {
-        await client.query('BEGIN');
+        // Relaxed, both statements go in one round trip (the simple protocol takes several).
+        await client.query(txOpts?.relaxed ? `BEGIN; ${RELAX}` : 'BEGIN');
         const result = await fn(onClient(client));
         await client.query('COMMIT');
         return result;

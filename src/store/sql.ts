@@ -20,15 +20,8 @@ export async function insertMany(t: Db, head: string, tuple: string, rows: SqlVa
   return made;
 }
 
-/**
- * PostgreSQL: claims, attempt outcomes and lease renewals commit without waiting for the WAL
- * flush. Should the database crash in the next few ms, what is lost is a claim or an outcome,
- * and the delivery is simply sent again (at least once, never zero); events themselves are
- * always committed synchronously. Measured: the dispatcher waited on fsync most of its time.
- */
-export async function relaxedCommit(t: Db): Promise<void> {
-  if (t.dialect === 'postgres') await t.execute('SET LOCAL synchronous_commit = off');
-}
+/** A transaction of the dispatcher's own bookkeeping (db.ts TxOptions). */
+export const RELAXED = { relaxed: true } as const;
 
 /**
  * On SQLite, `INSERT OR IGNORE` / `UPDATE OR IGNORE`: a statement writing many rows that may
