@@ -148,6 +148,14 @@ await describeOnPg('pg driver', () => {
     } finally {
       await one.close();
     }
+    // ?prepared_statements=false (a pooler that cannot keep them): none.
+    const unnamed = openPostgres(PG_URL, { schema: pg.schema, max: 1, prepare: false });
+    try {
+      for (const id of [1, 2, 1, 2, 1, 2]) assert.equal((await unnamed.query('SELECT * FROM p WHERE id = ?', [id])).length, 1);
+      assert.deepEqual(await unnamed.query('SELECT name FROM pg_prepared_statements'), []);
+    } finally {
+      await unnamed.close();
+    }
   }));
 
   it('a relaxed transaction commits without waiting for the WAL flush, and only that transaction', () => withDb(async (db, pg) => {

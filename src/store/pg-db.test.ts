@@ -16,6 +16,10 @@ test('takes our schema parameter off the URL and keeps the rest', () => {
   assert.equal(p.schema, 'tenant_a');
   assert.equal(p.url, 'postgres://u:pw@db.example:5433/messo?sslmode=require');
   assert.equal(parsePostgresUrl('postgresql://db/messo').schema, undefined);
+  assert.equal(p.prepare, true);
+  const off = parsePostgresUrl('postgres://db/messo?prepared_statements=false&schema=a');
+  assert.deepEqual([off.url, off.schema, off.prepare], ['postgres://db/messo', 'a', false]);
+  assert.throws(() => parsePostgresUrl('postgres://db/messo?prepared_statements=no'), /prepared_statements=no in the database URL: use true or false/);
 });
 
 test('schema names are plain identifiers; anything else is refused before it reaches SQL', () => {

@@ -27,6 +27,8 @@ export interface PgOptions {
   max?: number;
   /** How long to wait for a connection before a statement fails (default 10 s). */
   connectionTimeoutMillis?: number;
+  /** Statements with parameters as named (prepared) ones (default true; see MAX_NAMED). */
+  prepare?: boolean;
   /** Called when an idle pooled connection breaks; the pool has already dropped it. */
   onError?: (err: Error) => void;
 }
@@ -99,7 +101,8 @@ const MAX_CACHED = 2000;
  * MAX_NAMED texts per process, each of at most MAX_NAMED_PARAMS parameters (a multi-row INSERT
  * of a whole group runs unnamed: it is planned once per group, and its parse tree is large).
  * A text without parameters runs as now, by the simple protocol, which also takes scripts of
- * several statements (the migrations).
+ * several statements (the migrations). `prepare: false` (the URL's `?prepared_statements=false`)
+ * names none, for a pooler that cannot keep them.
  */
 const MAX_NAMED = 200;
 
@@ -131,12 +134,13 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
     return out;
   };
 
+  const prepare = opts.prepare ?? true;
   const names = new Map<string, string>();
   let nextName = 0;
   const statement = (sql: string, params: readonly SqlValue[]): pg.QueryConfig => {
     const t = text(sql);
     const values = params as unknown[];
-    if (params.length === 0 || params.length > MAX_NAMED_PARAMS) return { text: t, values };
+    if (!prepare || params.length === 0 || params.length > MAX_NAMED_PARAMS) return { text: t, values };
     let name = names.get(t);
     if (name === undefined && names.size < MAX_NAMED) {
       name = `messo_${nextName++}`;

@@ -3,7 +3,10 @@
  *
  * `postgres://user@host:5432/db?schema=messo` puts every table in schema `messo` (created at
  * migration if missing), so one database can hold several installations, or one test each.
- * `schema` is our parameter: it is taken off the URL before node-postgres reads the rest.
+ * `?prepared_statements=false` runs every statement unnamed, for a pooler that cannot keep named
+ * statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements);
+ * see pg-db.ts for what they save. Both are our parameters: taken off the URL before
+ * node-postgres reads the rest.
  */
 import { openPostgres, quoteIdent, type PgDb, type PgOptions } from './pg-db.js';
 import { postgresMigrations } from './migrations/postgres.js';
@@ -17,12 +20,17 @@ export interface PostgresStoreOptions extends Omit<PgOptions, 'schema'> {
   schema?: string;
 }
 
-/** Splits our `schema` parameter off a postgres:// URL. */
-export function parsePostgresUrl(url: string): { url: string; schema: string | undefined } {
+/** Splits our parameters (`schema`, `prepared_statements`) off a postgres:// URL. */
+export function parsePostgresUrl(url: string): { url: string; schema: string | undefined; prepare: boolean } {
   const u = new URL(url);
   const schema = u.searchParams.get('schema') ?? undefined;
+  const prepared = u.searchParams.get('prepared_statements') ?? 'true';
+  if (prepared !== 'true' && prepared !== 'false') {
+    throw new Error(`prepared_statements=${JSON.stringify(prepared).slice(1, -1)} in the database URL: use true or false`);
+  }
   u.searchParams.delete('schema');
-  return { url: u.toString(), schema: schema === '' ? undefined : schema };
+  u.searchParams.delete('prepared_statements');
+  return { url: u.toString(), schema: schema === '' ? undefined : schema, prepare: prepared === 'true' };
 }
 
 export class PostgresStore extends SqlStore {
@@ -50,5 +58,5 @@ export class PostgresStore extends SqlStore {
 
 export async function openPostgresStore(url: string, ring: Keyring, opts: PostgresStoreOptions = {}, storeOptions: StoreOptions = {}): Promise<PostgresStore> {
   const parsed = parsePostgresUrl(url);
-  return new PostgresStore(openPostgres(parsed.url, { ...opts, schema: opts.schema ?? parsed.schema }), ring, storeOptions);
+  return new PostgresStore(openPostgres(parsed.url, { prepare: parsed.prepare, ...opts, schema: opts.schema ?? parsed.schema }), ring, storeOptions);
 }
