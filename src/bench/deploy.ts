@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingestFeed, type Feed, type TenantTarget } from './bodies.js';
 import type { BenchOptions, IngestMode } from './options.js';
-import { startServe, startWorker, stopAll, type Watched } from './procs.js';
+import { localPostgresCpu, startServe, startWorker, stopAll, type Watched } from './procs.js';
 
 const ADMIN = 'bench-admin-token-0123456789';
 const BIN = fileURLToPath(new URL('../../../bin/messo.js', import.meta.url));
@@ -25,6 +25,8 @@ export interface Deployment {
   name: string;
   url: string;
   watched: Watched[];
+  /** CPU seconds used so far by the database server, when it runs on this machine (procs.ts localPostgresCpu). */
+  serverCpu?: () => number | null;
   /** A new tenant whose events (spread over `services` services) go to one webhook per spec, each for every service. */
   tenant(services: number, webhooks: WebhookSpec[], mode: IngestMode): Promise<TenantTarget>;
   feed(mode: IngestMode, t: TenantTarget, n: number, batchSize?: number): Feed;
@@ -57,6 +59,12 @@ async function claimCounts(url: string): Promise<{ some: number; none: number } 
   const some = get('some');
   const none = get('none');
   return Number.isNaN(some) && Number.isNaN(none) ? null : { some: some || 0, none: none || 0 };
+}
+
+/** A database URL whose server is this machine: a loopback address, or a Unix socket (a host that is a path). */
+export function isLoopbackDatabase(url: string): boolean {
+  const host = decodeURIComponent(new URL(url).hostname).replace(/^\[|\]$/g, '');
+  return host === '' || host.startsWith('/') || host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 export const topologyName = (workers: number) => (workers === 0 ? 'one process' : `API + ${workers} worker${workers > 1 ? 's' : ''}`);
@@ -106,6 +114,7 @@ export async function deployMesso(o: BenchOptions, dispatching: boolean): Promis
     const name = `messo ${store}, ${dispatching ? topologyName(o.workers) : 'API alone (no dispatcher)'}`;
     return {
       name, url: server.url, watched,
+      ...(o.store === 'postgres' && isLoopbackDatabase(o.databaseUrl) ? { serverCpu: localPostgresCpu } : {}),
       api: (token, method, path, body) => call(server.url, token, method, path, body),
       claims: () => claimCounts(server.url),
       fanoutJobs: async () => Number(/^messo_fanout_jobs (\d+)$/m.exec(await metricsText(server.url))?.[1] ?? 0),

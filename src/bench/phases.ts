@@ -14,7 +14,7 @@ import { deliveryBodies, ingestFeed, meanBytes, type Feed, type TenantTarget } f
 import type { Deployment } from './deploy.js';
 import { closedLoop, openLoop, pct, plainDeliveryLoop, type ClosedLoopResult } from './loadgen.js';
 import type { BenchOptions } from './options.js';
-import { load, now, RssSampler, sleep, type Receiver, type RssReport, type Watched } from './procs.js';
+import { load, now, RssSampler, sleep, type Receiver, type RssReport } from './procs.js';
 
 export interface Row {
   phase: 'plain' | 'ingest' | 'e2e' | 'paced' | 'fanout' | 'backlog';
@@ -39,11 +39,18 @@ const perS = (n: number, ms: number) => (ms > 0 ? Math.round(n / (ms / 1000)) : 
 const ratio = (ctx: Ctx, rate: number | null) => (rate === null || ctx.plainPerS === 0 ? null : Math.round((rate / ctx.plainPerS) * 1000) / 1000);
 const warmupEvents = (o: BenchOptions) => Math.min(1000, Math.ceil(o.events / 10));
 
-async function measured(phase: Row['phase'], system: string, watched: Watched[], fn: () => Promise<Pick<Row, 'metrics' | 'detail'>>, series = false): Promise<Row> {
+/**
+ * Runs a phase's `fn` while sampling the RSS and CPU of the processes under test, and the CPU of
+ * their database server when it runs on this machine (`server_cpu_s`: it shares the cores).
+ */
+async function measured(phase: Row['phase'], system: string, under: Pick<Deployment, 'watched' | 'serverCpu'>, fn: () => Promise<Pick<Row, 'metrics' | 'detail'>>, series = false): Promise<Row> {
   const load_before = load();
   process.stderr.write(`  ${phase}: ${system} (load ${load_before.join(' ')})\n`);
-  const sampler = new RssSampler(watched, series);
+  const sampler = new RssSampler(under.watched, series);
+  const server0 = under.serverCpu?.() ?? null;
   const { metrics, detail } = await fn();
+  const server1 = server0 === null ? null : under.serverCpu!();
+  if (server0 !== null && server1 !== null) metrics.server_cpu_s = Math.round((server1 - server0) * 100) / 100;
   for (const [status, body] of Object.entries((detail.non_2xx_body ?? {}) as Record<string, string>)) process.stderr.write(`    answered ${status}: ${body}\n`);
   return { phase, system, metrics, detail, rss: sampler.stop(), load_before, load_after: load() };
 }
@@ -99,14 +106,14 @@ export async function plainLoops(o: BenchOptions, receiver: Receiver): Promise<R
   const dummy: TenantTarget = { tenantId: randomUUID(), key: 'plain', ingestToken: 'plain', services: [randomUUID()] };
   await closedLoop(receiver.urls[0], ingestFeed(o.ingest, dummy, warmupEvents(o)), o.inflight, o.timeoutMs, perRequest(o));
   const feed = ingestFeed(o.ingest, dummy, o.events);
-  const ingestRow = await measured('plain', `plain loop → receiver (${o.ingest} bodies, ${o.inflight} in flight${perRequest(o) ? ', a connection per request' : ''})`, [], async () => {
+  const ingestRow = await measured('plain', `plain loop → receiver (${o.ingest} bodies, ${o.inflight} in flight${perRequest(o) ? ', a connection per request' : ''})`, { watched: [] }, async () => {
     const r = await closedLoop(receiver.urls[0], feed, o.inflight, o.timeoutMs, perRequest(o));
     return { metrics: closedMetrics(r), detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body } };
   });
   const bodies = deliveryBodies(o.events);
   const urls = receiver.urls.slice(0, o.endpoints);
   await plainDeliveryLoop(urls, bodies.slice(0, warmupEvents(o)), o.concurrency);
-  const deliveryRow = await measured('plain', `plain delivery loop (rendered bodies, ${o.concurrency} in flight per origin, ${urls.length} origin${urls.length > 1 ? 's' : ''})`, [], async () => {
+  const deliveryRow = await measured('plain', `plain delivery loop (rendered bodies, ${o.concurrency} in flight per origin, ${urls.length} origin${urls.length > 1 ? 's' : ''})`, { watched: [] }, async () => {
     const rate = await plainDeliveryLoop(urls, bodies, o.concurrency);
     return { metrics: { deliveries_per_s: Math.round(rate) }, detail: { body_bytes: Math.round(bodies.reduce((s, b) => s + b.length, 0) / bodies.length) } };
   });
@@ -120,7 +127,7 @@ export async function ingestAlone(ctx: Ctx, d: Deployment): Promise<Row> {
   const t = await d.tenant(o.endpoints, receiver.urls.slice(0, o.endpoints).map((endpoint) => ({ endpoint })), o.ingest);
   await closedLoop(d.url, d.feed(o.ingest, t, warmupEvents(o)), o.inflight, o.timeoutMs, perRequest(o));
   const feed = d.feed(o.ingest, t, o.events);
-  return measured('ingest', d.name, d.watched, async () => {
+  return measured('ingest', d.name, d, async () => {
     const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs, perRequest(o));
     const m = closedMetrics(r);
     return { metrics: { ...m, ratio_to_plain: ratio(ctx, m.events_per_s) }, detail: { body_bytes: meanBytes(feed), non_2xx: r.non_2xx, non_2xx_body: r.non_2xx_body } };
@@ -141,7 +148,7 @@ export async function e2eTenant(ctx: Ctx, d: Deployment): Promise<TenantTarget> 
 export async function endToEnd(ctx: Ctx, d: Deployment, t: TenantTarget): Promise<Row> {
   const { o, receiver } = ctx;
   const feed = d.feed(o.ingest, t, o.events);
-  return measured('e2e', d.name, d.watched, async () => {
+  return measured('e2e', d.name, d, async () => {
     const before = await d.claims();
     const r = await closedLoop(d.url, feed, o.inflight, o.timeoutMs, perRequest(o));
     const a = await collect(receiver, idsOf(feed), (x) => x.first.size >= r.ok_events, r.timeouts + r.errors > 0 ? 1000 : 0);
@@ -162,7 +169,7 @@ export async function paced(ctx: Ctx, d: Deployment, t: TenantTarget): Promise<R
   const { o, receiver } = ctx;
   // Batches (--ingest batch) go every 10 ms, as many events as the rate gives per tick.
   const feed = d.feed(o.ingest, t, o.rate * o.pacedSeconds, Math.max(1, Math.round(o.rate / 100)));
-  return measured('paced', d.name, d.watched, async () => {
+  return measured('paced', d.name, d, async () => {
     const r = await openLoop(d.url, feed, o.rate, o.openConnections, o.timeoutMs, perRequest(o));
     const a = await collect(receiver, idsOf(feed), (x) => x.first.size >= r.ok_events);
     const lat = [...a.first].map(([id, at]) => at - r.scheduled.get(id)!).sort((x, y) => x - y);
@@ -187,7 +194,7 @@ export async function fanout(ctx: Ctx, d: Deployment): Promise<Row> {
   const origins = receiver.urls.slice(0, o.fanoutOrigins);
   const t = await d.tenant(1, Array.from({ length: o.fanout }, (_, i) => ({ endpoint: origins[i % origins.length] })), o.ingest);
   const feed = d.feed(o.ingest, t, 1);
-  return measured('fanout', `${d.name}, ${o.fanout} webhooks on ${origins.length} origin${origins.length > 1 ? 's' : ''}`, d.watched, async () => {
+  return measured('fanout', `${d.name}, ${o.fanout} webhooks on ${origins.length} origin${origins.length > 1 ? 's' : ''}`, d, async () => {
     const r = await closedLoop(d.url, feed, 1, 60_000);
     const a = await collect(receiver, idsOf(feed), (x) => x.times.length >= o.fanout);
     const times = a.times.map((at) => at - r.start).sort((x, y) => x - y);
@@ -223,7 +230,7 @@ export async function backlog(ctx: Ctx, d: Deployment): Promise<Row> {
   const insertMs = now() - t0;
   const insertRss = insertSampler.stop();
   if (r.ok_events !== events) throw new Error(`backlog: ${r.ok_events} of ${events} events accepted (${JSON.stringify(r.non_2xx)}, ${r.errors} errors)`);
-  return measured('backlog', `${d.name}, ${(events * webhooks).toLocaleString('en')} pending deliveries`, d.watched, async () => {
+  return measured('backlog', `${d.name}, ${(events * webhooks).toLocaleString('en')} pending deliveries`, d, async () => {
     await sleep(o.backlogSeconds * 1000);
     const { hanging } = await receiver.ask<{ hanging: number }>('count');
     return {

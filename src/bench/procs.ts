@@ -4,7 +4,7 @@
  * load average, which says how far the absolute figures can be trusted on a shared machine.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,30 @@ function cpuOf(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds used by this machine's PostgreSQL: every process named `postgres`, user + system,
+ * with the children each has reaped (a backend that ended is counted in the postmaster's). Null
+ * when none runs here. The bench's PostgreSQL shares the cores with messo and the load
+ * generator, so its CPU is part of what a phase costs.
+ */
+export function localPostgresCpu(): number | null {
+  let ticks = 0;
+  let found = false;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      found = true;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found ? ticks / 100 : null;
 }
 
 export interface RssReport {

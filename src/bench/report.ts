@@ -70,7 +70,11 @@ function figures(r: Row): string {
 export const flat = (start: number, end: number) => end - start < Math.max(20, start * 0.1);
 
 const ratioOf = (r: Row) => (r.metrics.ratio_to_plain === undefined ? '' : pctOf(r.metrics.ratio_to_plain));
-const rssOf = (r: Row) => Object.entries(r.rss).map(([role, s]) => `${role} ${n(s.peak_mb)}${s.cpu_s === undefined ? '' : ` (CPU ${s.cpu_s} s)`}`).join(', ') || '–';
+const rssOf = (r: Row) => {
+  const procs = Object.entries(r.rss).map(([role, s]) => `${role} ${n(s.peak_mb)}${s.cpu_s === undefined ? '' : ` (CPU ${s.cpu_s} s)`}`).join(', ') || '–';
+  // The local database server's CPU (phases.ts measured): no RSS, its shared memory would count in every backend.
+  return typeof r.metrics.server_cpu_s === 'number' ? `${procs}; PostgreSQL CPU ${r.metrics.server_cpu_s} s` : procs;
+};
 
 export function table(rows: Row[]): string {
   const lines = [
