@@ -105,10 +105,10 @@ const MAX_CACHED = 2000;
  * names none, for a pooler that cannot keep them.
  */
 const MAX_NAMED = 200;
+const MAX_NAMED_PARAMS = 100;
 
 /** A transaction that commits without waiting for the WAL flush (db.ts TxOptions). */
 const RELAX = 'SET LOCAL synchronous_commit = off';
-const MAX_NAMED_PARAMS = 100;
 
 export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
   if (opts.schema !== undefined && !isSchemaName(opts.schema)) {
