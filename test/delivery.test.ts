@@ -168,8 +168,13 @@ describe('delivery', () => {
     await move(e, app, 2000);
     const d = await waitForDelivery(e, `webhook_id=${wh.id}`, ['failed']);
     assert.equal(d.attempts, 1, 'no retry after 410');
-    const w = await e.client.get(`/api/webhooks/${wh.id}`);
-    assert.equal(w.body.active, false);
+    // The dispatcher records the attempt, then disables the webhook: on PostgreSQL a read may
+    // fall between the two commits (the whole suite there once saw it still active).
+    let w = await e.client.get(`/api/webhooks/${wh.id}`);
+    await waitUntil(async () => {
+      w = await e.client.get(`/api/webhooks/${wh.id}`);
+      return w.body.active === false;
+    }, 5_000, 'the webhook disabled');
     assert.match(w.body.disabled_reason, /410/);
     await waitUntil(() => e.receiver.requests.some((r) => r.url === '/watch' && JSON.parse(r.body).webhook?.id === wh.id));
     const ev = await e.client.get(`/api/events?type=webhook.disabled&subject=${wh.id}`);
