@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ipaddr from 'ipaddr.js';
 import { ingestFeed, type Feed, type TenantTarget } from './bodies.js';
 import type { BenchOptions, IngestMode } from './options.js';
 import { localPostgresCpu, startServe, startWorker, stopAll, type Watched } from './procs.js';
@@ -64,7 +65,8 @@ async function claimCounts(url: string): Promise<{ some: number; none: number } 
 /** A database URL whose server is this machine: a loopback address, or a Unix socket (a host that is a path). */
 export function isLoopbackDatabase(url: string): boolean {
   const host = decodeURIComponent(new URL(url).hostname).replace(/^\[|\]$/g, '');
-  return host === '' || host.startsWith('/') || host === 'localhost' || host === '::1' || /^127\./.test(host);
+  if (host === '' || host.startsWith('/') || host === 'localhost') return true;
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
 }
 
 export const topologyName = (workers: number) => (workers === 0 ? 'one process' : `API + ${workers} worker${workers > 1 ? 's' : ''}`);

@@ -47,10 +47,10 @@ async function measured(phase: Row['phase'], system: string, under: Pick<Deploym
   const load_before = load();
   process.stderr.write(`  ${phase}: ${system} (load ${load_before.join(' ')})\n`);
   const sampler = new RssSampler(under.watched, series);
-  const server0 = under.serverCpu?.() ?? null;
+  const serverBefore = under.serverCpu?.() ?? null;
   const { metrics, detail } = await fn();
-  const server1 = server0 === null ? null : under.serverCpu!();
-  if (server0 !== null && server1 !== null) metrics.server_cpu_s = Math.round((server1 - server0) * 100) / 100;
+  const serverAfter = under.serverCpu?.() ?? null;
+  if (serverBefore !== null && serverAfter !== null) metrics.server_cpu_s = Math.round((serverAfter - serverBefore) * 100) / 100;
   for (const [status, body] of Object.entries((detail.non_2xx_body ?? {}) as Record<string, string>)) process.stderr.write(`    answered ${status}: ${body}\n`);
   return { phase, system, metrics, detail, rss: sampler.stop(), load_before, load_after: load() };
 }

@@ -107,10 +107,17 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
  * moves much less, so it is what tells a change in messo from a change in the neighbours.
  */
 function cpuOf(pid: number): number | null {
+  const f = statOf(pid);
+  return f === null ? null : (f.utime + f.stime) / 100;
+}
+
+/** Clock ticks from /proc/<pid>/stat: its own, and those of the children it has reaped; null once it is gone. */
+function statOf(pid: number | string): { utime: number; stime: number; cutime: number; cstime: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    // After the command's ")": state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { utime: Number(f[11]), stime: Number(f[12]), cutime: Number(f[13]), cstime: Number(f[14]) };
   } catch {
     return null;
   }
@@ -127,15 +134,16 @@ export function localPostgresCpu(): number | null {
   let found = false;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
+    let comm: string;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-      found = true;
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     } catch {
-      // Gone meanwhile.
+      continue; // Gone meanwhile.
     }
+    const f = comm === 'postgres' ? statOf(pid) : null;
+    if (f === null) continue;
+    ticks += f.utime + f.stime + f.cutime + f.cstime;
+    found = true;
   }
   return found ? ticks / 100 : null;
 }
