@@ -8,12 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Db } from '../src/store/db.js';
 import { GATHER_MS, GATHER_UPTO, GroupCommit } from '../src/store/group-commit.js';
 import { openSqlite } from '../src/store/sqlite-db.js';
 import { tempDir } from './harness.js';
 
-const turn = () => new Promise<void>((r) => setImmediate(r));
 
 describe('group commit', () => {
   let dir: string;
