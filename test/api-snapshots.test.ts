@@ -40,6 +40,28 @@ test('a late snapshot is recorded as outdated and does not move the pratica back
   assert.deepEqual(history.body.items.map((h: any) => h.to), [2000, 4000]);
 });
 
+test('snapshots of one pratica posted at once are each judged against the one applied before it', async () => {
+  // Classified in the event's transaction (store/applied.ts): read before it, both posts of a
+  // pair were judged against the creation, and the second said "from 2000" as well.
+  const { client } = await newTenant(server);
+  const ids = Array.from({ length: 8 }, (_, i) => `p-pair-${i}`);
+  for (const id of ids) assert.equal((await client.post('/api/events', snap(id, 2000, '2026-11-20T10:00:00+01:00'))).status, 201);
+  const posts = ids.flatMap((id) => [
+    client.post('/api/events', snap(id, 4000, '2026-11-20T10:05:00+01:00')),
+    client.post('/api/events', snap(id, 7000, '2026-11-20T10:10:00+01:00')),
+  ]);
+  for (const r of await Promise.all(posts)) assert.equal(r.status, 201, r.text);
+  for (const id of ids) {
+    const history = await client.get(`/api/applications/${id}/history`);
+    const moves = history.body.items.map((h: any) => [h.from, h.to]);
+    // Either order is right, as long as each is judged against the other: 4000 then 7000, or
+    // 7000 first and 4000 then late (kept as outdated, no move).
+    const valid = [[[null, 2000], [2000, 4000], [4000, 7000]], [[null, 2000], [2000, 7000]]];
+    assert.ok(valid.some((v) => JSON.stringify(v) === JSON.stringify(moves)), `${id}: ${JSON.stringify(moves)}`);
+    assert.equal((await client.get(`/api/applications/${id}`)).body.status, '7000');
+  }
+});
+
 test('re-opening an accepted or rejected pratica clears its outcome', async () => {
   const { client } = await newTenant(server);
   const svc = await createService(client);

@@ -17,6 +17,16 @@ import { generateKeyEntry, parseKeyring } from '../src/domain/encryption.js';
 const RING = parseKeyring(generateKeyEntry());
 import { postgresMigrations } from '../src/store/migrations/postgres.js';
 import { describeOnPg, freshPgSchema, pgAdmin, pgSkip, PG_URL, type PgSchema } from './pg.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { normalizeApplication } from '../src/domain/application.js';
+import { EVENT_TYPES } from '../src/domain/events.js';
+import { uuid } from '../src/domain/ids.js';
+import { classifyAgainst } from '../src/domain/snapshot.js';
+import type { AppendResult, NewEvent } from '../src/store/index.js';
+import { service, snapshotEvent, T0, tenant, webhook } from './store-contract/fixtures.js';
+
+const pgClient = pg.Client;
 
 const skip = await pgSkip();
 
@@ -192,6 +202,47 @@ await describeOnPg('postgres migrations', () => {
       assert.deepEqual(rows, postgresMigrations.map((m) => ({ id: m.id, name: m.name })));
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await pg.drop();
+    }
+  });
+
+  it("classifies a snapshot only once another process's snapshot of the same pratica has committed", async () => {
+    // Two processes on one schema. A's transaction is held open after classifying its snapshot
+    // (a bare connection keeps the deliveries table locked); B's snapshot of the same pratica,
+    // posted meanwhile, must wait for A's commit and be judged against it (store/applied.ts).
+    const pg = await freshPgSchema();
+    const [a, b] = await Promise.all([openPostgresStore(pg.url, RING), openPostgresStore(pg.url, RING)]);
+    const holder = new pgClient({ connectionString: PG_URL });
+    await holder.connect();
+    try {
+      await a.migrate();
+      const t = await tenant(a);
+      const svc = await service(a, t.id);
+      await webhook(a, t.id, { trigger: 'all' });
+      const id = uuid();
+      const doc = (status: number) => normalizeApplication({ id, tenant: t.id, service_id: svc.id, status });
+      const judged: string[] = [];
+      const snapshot = (status: number, at: number, then?: () => void): NewEvent => ({
+        ...snapshotEvent(t.id, doc(status), at, 'application.snapshot'),
+        classify: (prior) => {
+          judged.push(`${status} against ${prior ? prior.doc.status : 'nothing'}`);
+          then?.();
+          return classifyAgainst(prior, doc(status), at);
+        },
+      });
+      await holder.query(`BEGIN; LOCK TABLE "${pg.schema}".deliveries IN SHARE MODE`);
+      let second: Promise<AppendResult[]> | undefined;
+      const first = a.appendEvents([snapshot(2000, T0, () => { second = b.appendEvents([snapshot(4000, T0 + 1000)]); })]);
+      await sleep(300);
+      assert.deepEqual(judged, ['2000 against nothing'], "B's snapshot waits while A's transaction is open");
+      await holder.query('COMMIT');
+      const [[one], [two]] = await Promise.all([first, second!]);
+      assert.deepEqual(judged, ['2000 against nothing', '4000 against 2000']);
+      assert.deepEqual([one.event.type, two.event.type], [EVENT_TYPES.applicationCreated, EVENT_TYPES.applicationStatusChanged]);
+      assert.equal(two.event.data.from, 2000);
+    } finally {
+      await holder.end();
+      await Promise.all([a.close(), b.close()]);
       await pg.drop();
     }
   });

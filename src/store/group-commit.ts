@@ -44,6 +44,8 @@ export interface GroupCommitOptions<I, O, S> {
    */
   work: (t: Db, input: I, shared: S) => Promise<O>;
   newShared: () => S;
+  /** Once per group, before any request's work, inside the transaction (locks and reads the group needs). */
+  begin?: (t: Db, inputs: I[], shared: S) => Promise<void>;
   /**
    * Writes the work left in `shared` for the group's end (held-writes.ts): once after every
    * request's work, or, when the group runs a savepoint per request, after each request's work
@@ -165,7 +167,7 @@ export class GroupCommit<I, O, S> {
   /** Every request's work, no savepoint: the first failure aborts the run (OneFailed, or alone its own error). */
   private async together(t: Db, group: Waiting<I, O>[]): Promise<(() => void)[]> {
     const outs: O[] = [];
-    const shared = this.o.newShared();
+    const shared = await this.started(t, group);
     try {
       for (const w of group) outs.push(await this.o.work(t, w.input, shared));
       if (this.o.settle) await this.o.settle(t, shared);
@@ -177,11 +179,18 @@ export class GroupCommit<I, O, S> {
     return group.map((w, i) => () => w.resolve(outs[i]));
   }
 
+  /** The group's shared object, begun (a failure there fails the whole group: no request's work ran). */
+  private async started(t: Db, group: Waiting<I, O>[]): Promise<S> {
+    const shared = this.o.newShared();
+    if (this.o.begin) await this.o.begin(t, group.map((w) => w.input), shared);
+    return shared;
+  }
+
   /** Every request in a savepoint of its own: a failing one is rolled back and rejected, the others commit. */
   private async apart(t: Db, group: Waiting<I, O>[]): Promise<(() => void)[]> {
     const answers: (() => void)[] = [];
     const outs: O[] = [];
-    const shared = this.o.newShared();
+    const shared = await this.started(t, group);
     for (const w of group) {
       await t.execute('SAVEPOINT grouped');
       try {

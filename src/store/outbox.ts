@@ -16,6 +16,7 @@ import { toEvent, toWebhook } from './rows.js';
 import { flushHeld, insertDeliveries, newHeldWrites, type HeldWrites } from './held-writes.js';
 import { joinTerms, termsOf, writeTerms } from './search.js';
 import { ConflictError, DuplicateError } from './store.js';
+import { classifyInTx, noteApplied, type AppliedCache } from './applied.js';
 import type { ApplicationDoc } from '../domain/application.js';
 import type { AppendResult, NewEvent, Webhook } from './types.js';
 
@@ -57,10 +58,15 @@ export interface AppendShared {
   room: number;
   /** Payloads, deliveries and terms not written yet (held-writes.ts). */
   held: HeldWrites;
+  /** The pratiche as they stand in the transaction, for classifying snapshots (applied.ts). */
+  applied: AppliedCache;
 }
 
 export function newAppendShared(chunk = DEFAULT_FANOUT_CHUNK): AppendShared {
-  return { webhooksByTenant: new Map(), newestWebhookByTenant: new Map(), queuedByTenant: new Map(), room: chunk, held: newHeldWrites() };
+  return {
+    webhooksByTenant: new Map(), newestWebhookByTenant: new Map(), queuedByTenant: new Map(), room: chunk, held: newHeldWrites(),
+    applied: new Map(),
+  };
 }
 
 /** Appends events in transaction `t`, with their projections and deliveries. */
@@ -68,7 +74,8 @@ export async function appendInTx(t: Db, events: NewEvent[], ctx: AppendContext):
   const { ring, typePrefix } = ctx;
   const shared = ctx.shared ?? newAppendShared();
   const results: AppendResult[] = [];
-  for (const ev of events) {
+  for (const given of events) {
+    const ev = given.classify ? await classifyInTx(t, shared.applied, given) : given;
     const now = Date.now();
     const p = ev.projection;
     // A new row carries its search terms (search.ts); an update leaves them, and returns them for
@@ -90,6 +97,7 @@ export async function appendInTx(t: Db, events: NewEvent[], ctx: AppendContext):
       app_id: ev.app_id, data: ev.data, recorded_at: now,
     };
     const projected = p ? await project(t, ev, inserted, now, terms, shared.held) : true;
+    if (p && projected) noteApplied(shared.applied, ev);
     const hooks = await webhooksOf(t, shared, ev.tenant_id, ring);
     const deliveries = await fanOut(t, shared, record, hooks, now, typePrefix);
     results.push({ event: record, created: true, projected, deliveries });

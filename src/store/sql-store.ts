@@ -18,6 +18,7 @@ import { SqlDeliveryStore } from './delivery-store.js';
 import { GroupCommit } from './group-commit.js';
 import { appendInTx, appendTestDelivery, DEFAULT_FANOUT_CHUNK, newAppendShared, type AppendShared } from './outbox.js';
 import { expandNextFanOut } from './fanout.js';
+import { readAhead } from './applied.js';
 import { flushHeld, newHeldWrites } from './held-writes.js';
 import { STATUS } from './sql.js';
 export { endpointKey } from './outbox.js';
@@ -57,9 +58,14 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     this.appends = new GroupCommit(db, {
       work: (t, events, shared) => appendInTx(t, events, { ring: this.ring, typePrefix: this.options.cloudEventsTypePrefix, shared, holdWrites: true }),
       newShared: () => newAppendShared(this.chunk),
+      // PostgreSQL: the group's pratiche with snapshots to classify, locked and read in two statements (applied.ts).
+      begin: (t, requests, shared) => readAhead(t, shared.applied, requests.flat()),
       // The group's payloads, deliveries and terms: a few statements for all its events.
       settle: (t, shared) => flushHeld(t, shared.held),
-      drop: (shared) => { shared.held = newHeldWrites(); },
+      drop: (shared) => {
+        shared.held = newHeldWrites();
+        shared.applied.clear();
+      },
       // One NOTIFY per group, not per request.
       after: async (t, outs) => {
         if (outs.some((rs) => rs.some((r) => r.deliveries > 0))) await this.notifyWake(t);

@@ -6,6 +6,7 @@
 import type { ApplicationDoc } from '../domain/application.js';
 import type { EventRecord } from '../domain/events.js';
 import type { PayloadFormat } from '../domain/payload.js';
+import type { AppliedSnapshot, SnapshotClassification } from '../domain/snapshot.js';
 
 export interface Page<T> {
   items: T[];
@@ -181,6 +182,13 @@ export type Projection =
 /** An event to append: the record without what the store assigns, and the projection change it makes. */
 export interface NewEvent extends Omit<EventRecord, 'seq' | 'recorded_at'> {
   projection?: Projection;
+  /**
+   * A snapshot whose type and data depend on the pratica applied before it (created, status
+   * changed, updated, outdated): the store reads that pratica in the event's own transaction,
+   * after the events before it, and takes `type` and `data` from this instead of the fields
+   * above. Needs an `application` projection in `newer` mode.
+   */
+  classify?: (prior: AppliedSnapshot | null) => SnapshotClassification;
 }
 
 /** What one fan-out pass wrote (store.expandFanOut): `job` false when no job was waiting (or all were taken elsewhere). */

@@ -7,7 +7,7 @@
  */
 import { normalizeApplication, TIME_PAIRS } from '../domain/application.js';
 import { parseTime } from '../domain/dates.js';
-import { OUTDATED_SNAPSHOT_TYPE } from '../domain/snapshot.js';
+import { classifyAgainst, OUTDATED_SNAPSHOT_TYPE, SNAPSHOT_CLASSES } from '../domain/snapshot.js';
 import { isStatusCode } from '../domain/statuses.js';
 import { WEBHOOKS_PER_TENANT_CEILING, type Config } from '../config.js';
 import { matches } from '../domain/matching.js';
@@ -15,7 +15,6 @@ import type { AppendResult, NewEvent, Page, Store, Webhook } from '../store/inde
 import type { WorkSignal } from '../runtime.js';
 import { unsafeKeyPaths } from '../domain/form-data.js';
 import { InputError, QuotaError, refuseUnsafeKeys } from './errors.js';
-import { SnapshotContext } from './snapshots.js';
 
 export interface IngestInput {
   event_id: string;
@@ -28,7 +27,7 @@ export interface IngestInput {
 }
 
 export interface IngestDeps {
-  store: Pick<Store, 'appendEvents' | 'getApplication' | 'listWebhooks' | 'countWebhooks'>;
+  store: Pick<Store, 'appendEvents' | 'listWebhooks' | 'countWebhooks'>;
   config: Pick<Config, 'maxDeliveriesPerBatch'>;
   work: WorkSignal;
 }
@@ -36,7 +35,8 @@ export interface IngestDeps {
 /**
  * The deliveries a batch would create (each event times the active webhooks it matches), and a
  * QuotaError past MESSO_MAX_DELIVERIES_PER_BATCH, before anything is written. Repeats of known
- * event_ids are counted too: an upper bound, never an under-count.
+ * event_ids are counted too, and a snapshot, classified only when written, counts every webhook
+ * that any of its classes would fire: an upper bound, never an under-count.
  */
 async function checkFanOut(deps: IngestDeps, tenantId: string, events: NewEvent[]): Promise<void> {
   const max = deps.config.maxDeliveriesPerBatch;
@@ -56,7 +56,11 @@ async function checkFanOut(deps: IngestDeps, tenantId: string, events: NewEvent[
   }
   if (hooks.length * events.length <= max) return;
   let total = 0;
-  for (const ev of events) total += hooks.filter((h) => matches(h, ev)).length;
+  for (const ev of events) {
+    // Matching reads a snapshot's type, its application's status and service (its classes' data).
+    const as = ev.classify ? SNAPSHOT_CLASSES.map((type) => ({ type, data: { application: ev.data.application } })) : [ev];
+    total += hooks.filter((h) => as.some((e) => matches(h, e))).length;
+  }
   if (total > max) {
     throw new QuotaError('events', `this batch would create ${total} deliveries; at most ${max} are allowed per batch (MESSO_MAX_DELIVERIES_PER_BATCH): send it in smaller batches`);
   }
@@ -67,7 +71,6 @@ async function checkFanOut(deps: IngestDeps, tenantId: string, events: NewEvent[
  * in a batch, nothing for a single event).
  */
 export async function ingestEvents(deps: IngestDeps, tenantId: string, inputs: IngestInput[], fieldOf: (i: number) => string): Promise<AppendResult[]> {
-  const snapshots = new SnapshotContext(deps.store, tenantId);
   const events: NewEvent[] = [];
   const ids = new Set<string>();
   for (let i = 0; i < inputs.length; i++) {
@@ -75,14 +78,14 @@ export async function ingestEvents(deps: IngestDeps, tenantId: string, inputs: I
     if (ids.has(inputs[i].event_id)) throw new InputError(`${fieldOf(i)}event_id`, 'appears twice in this batch');
     ids.add(inputs[i].event_id);
   }
-  for (let i = 0; i < inputs.length; i++) events.push(await toNewEvent(snapshots, tenantId, inputs[i], fieldOf(i)));
+  for (let i = 0; i < inputs.length; i++) events.push(toNewEvent(tenantId, inputs[i], fieldOf(i)));
   await checkFanOut(deps, tenantId, events);
   const results = await deps.store.appendEvents(events);
   if (results.some((r) => r.created)) deps.work.notify();
   return results;
 }
 
-async function toNewEvent(snapshots: SnapshotContext, tenantId: string, input: IngestInput, field: string): Promise<NewEvent> {
+function toNewEvent(tenantId: string, input: IngestInput, field: string): NewEvent {
   const createdAt = input.event_created_at === undefined ? Date.now() : parseTime(input.event_created_at);
   if (createdAt === null) throw new InputError(`${field}event_created_at`, 'must be an ISO 8601 date-time or Unix seconds');
   const base = {
@@ -107,15 +110,17 @@ async function toNewEvent(snapshots: SnapshotContext, tenantId: string, input: I
     }
   }
   const doc = normalizeApplication({ ...raw, tenant: tenantId });
-  let type = input.type;
-  let data: Record<string, unknown> = { ...input.data, application: doc };
-  if (type === 'application.snapshot') {
-    const c = await snapshots.classify(doc, createdAt);
-    type = c.type;
-    // A late snapshot keeps what the sender put beside it; a classified one is the change itself.
-    data = c.type === OUTDATED_SNAPSHOT_TYPE ? { ...input.data, ...c.data } : c.data;
-  } else {
-    snapshots.record(doc, createdAt);
-  }
-  return { ...base, type, subject: doc.id, data, projection: { kind: 'application', doc, mode: 'newer' } };
+  const event: NewEvent = {
+    ...base, type: input.type, subject: doc.id, data: { ...input.data, application: doc }, projection: { kind: 'application', doc, mode: 'newer' },
+  };
+  if (input.type !== 'application.snapshot') return event;
+  // Classified in the event's transaction, against the pratica as applied there (store/applied.ts).
+  return {
+    ...event,
+    classify: (prior) => {
+      const c = classifyAgainst(prior, doc, createdAt);
+      // A late snapshot keeps what the sender put beside it; a classified one is the change itself.
+      return c.type === OUTDATED_SNAPSHOT_TYPE ? { type: c.type, data: { ...input.data, ...c.data } } : c;
+    },
+  };
 }

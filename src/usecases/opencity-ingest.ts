@@ -13,11 +13,10 @@
 import { normalizeApplication, type ApplicationDoc } from '../domain/application.js';
 import { formatRome } from '../domain/dates.js';
 import { uuid } from '../domain/ids.js';
-import { INGEST_REJECTED_TYPE, OUTDATED_SNAPSHOT_TYPE } from '../domain/snapshot.js';
+import { classifyAgainst, INGEST_REJECTED_TYPE, OUTDATED_SNAPSHOT_TYPE } from '../domain/snapshot.js';
 import type { WorkSignal } from '../runtime.js';
 import { DuplicateError, type NewEvent, type Service, type ServiceStatus, type Store, type Tenant } from '../store/index.js';
 import { InputError } from './errors.js';
-import { classifyAgainst } from './snapshots.js';
 import { slugify } from './tenants.js';
 
 export const OPENCITY_TOPICS = ['applications', 'services', 'meetings', 'calendars'] as const;
@@ -71,11 +70,11 @@ function serviceOf(entity: Record<string, unknown>, tenantId: string): Omit<Serv
 }
 
 /**
- * Runs `fn` after earlier work on the same key has finished. Classifying a snapshot reads the
- * projection and appending writes it: two snapshots of one pratica handled at once could both
- * be classified against the same state. This closes that gap within one process; across
- * processes (PostgreSQL, several instances) the projection still never moves back, and a lost
- * race is logged (`projected: false` on a current snapshot).
+ * Runs `fn` after earlier work on the same key has finished. A service, meeting or calendar is
+ * classified by reading the log before it is appended: two posts of one entity handled at once
+ * could both be judged against the same state. This closes that gap within one process (a
+ * pratica needs it no more: its snapshot is classified in its own transaction, under a lock on
+ * PostgreSQL, store/applied.ts).
  */
 function serializer() {
   const tails = new Map<string, Promise<void>>();
@@ -129,7 +128,7 @@ export interface WarnLog {
 }
 
 export interface OpenCityIngestDeps {
-  store: Pick<Store, 'appendEvents' | 'getApplication' | 'getEvent' | 'getService' | 'listEvents'>;
+  store: Pick<Store, 'appendEvents' | 'getEvent' | 'getService' | 'listEvents'>;
   work: WorkSignal;
 }
 
@@ -156,10 +155,15 @@ export function createOpenCityIngest(deps: OpenCityIngestDeps) {
     switch (topic) {
       case 'applications': {
         const doc = applicationDoc(entity, tenant.external_id ?? tenant.id);
-        const row = await store.getApplication(tenant.id, doc.id);
-        const { type, data } = classifyAgainst(row ? { doc: row.doc, at: row.last_event_at } : null, doc, at);
-        if (type === OUTDATED_SNAPSHOT_TYPE) return { ...base, type, subject: doc.id, data: { topic, ...data } };
-        return { ...base, type, subject: doc.id, data, projection: { kind: 'application', doc, mode: 'newer' } };
+        // Classified in the event's transaction, against the pratica as applied there (store/applied.ts).
+        // A late one's projection is left alone there: a newer snapshot is applied.
+        return {
+          ...base, type: 'application.snapshot', subject: doc.id, data: { application: doc }, projection: { kind: 'application', doc, mode: 'newer' },
+          classify: (prior) => {
+            const c = classifyAgainst(prior, doc, at);
+            return c.type === OUTDATED_SNAPSHOT_TYPE ? { type: c.type, data: { topic, ...c.data } } : c;
+          },
+        };
       }
       case 'services': {
         const service = serviceOf(entity, tenant.id);
@@ -218,8 +222,8 @@ export function createOpenCityIngest(deps: OpenCityIngestDeps) {
       const event = await toEvent(post);
       try {
         const [r] = await store.appendEvents([event]);
-        if (r.created && event.projection && !r.projected && event.type !== OUTDATED_SNAPSHOT_TYPE) {
-          log.warn({ type: event.type }, 'opencity ingest: a newer snapshot was applied meanwhile; this one was recorded but not projected');
+        if (r.created && event.projection && !r.projected && r.event.type !== OUTDATED_SNAPSHOT_TYPE) {
+          log.warn({ type: r.event.type }, 'opencity ingest: a newer snapshot was applied meanwhile; this one was recorded but not projected');
         }
         return { result: r.created ? 'created' : 'duplicate', type: r.event.type };
       } catch (err) {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { normalizeApplication } from '../../src/domain/application.js';
 import { EVENT_TYPES } from '../../src/domain/events.js';
 import { uuid } from '../../src/domain/ids.js';
-import { ConflictError, DuplicateError, type Store } from '../../src/store/index.js';
+import { ConflictError, DuplicateError, type NewEvent, type Store } from '../../src/store/index.js';
+import { classifyAgainst, OUTDATED_SNAPSHOT_TYPE } from '../../src/domain/snapshot.js';
 import {
   T0, allEvents, createdEvent, newApp, service, serviceEvent, snapshotEvent, messageEvent, tenant, transitionEvent, webhook,
   deliveriesOf, type StoreCase,
@@ -196,6 +197,47 @@ export function entityCases(withStore: StoreCase): void {
       assert.equal(row?.last_event_at, T0 + 20_000);
       assert.deepEqual(await store.replayApplication(t.id, base.id), row?.doc, 'the replay skips the late snapshot too');
       assert.equal((await allEvents(store, t.id)).filter((e) => e.subject === base.id).length, 3);
+    }));
+
+    it('classifies a snapshot in its own transaction, against the events before it', withStore(async (store) => {
+      const t = await tenant(store);
+      const other = await tenant(store);
+      const svc = await service(store, t.id);
+      await webhook(store, t.id, { trigger: 'all' });
+      const id = uuid();
+      const doc = (status: number, subject: string) => normalizeApplication({ id, tenant: t.id, service_id: svc.id, status, subject });
+      /** Each classification's prior, as the store gave it: [status, at] or null. */
+      const priors: ([unknown, number] | null)[] = [];
+      const classified = (d: ReturnType<typeof doc>, at: number, tenantId = t.id): NewEvent => ({
+        ...snapshotEvent(tenantId, d, at, 'application.snapshot'),
+        classify: (prior) => {
+          priors.push(prior && [prior.doc.status, prior.at]);
+          return classifyAgainst(prior, d, at);
+        },
+      });
+      // A batch: each snapshot sees the one before it in the same transaction.
+      const batch = await store.appendEvents([classified(doc(2000, 'a'), T0 + 1000), classified(doc(4000, 'b'), T0 + 2000)]);
+      assert.deepEqual(batch.map((r) => r.event.type), [EVENT_TYPES.applicationCreated, EVENT_TYPES.applicationStatusChanged]);
+      assert.deepEqual(batch[1].event.data, { application: doc(4000, 'b'), from: 2000, to: 4000, message: null });
+      // Single posts at once, one group: each sees the one before it, a late one is outdated.
+      const posts = await Promise.all([
+        store.appendEvents([classified(doc(4000, 'c'), T0 + 3000)]),
+        store.appendEvents([classified(doc(7000, 'd'), T0 + 5000)]),
+        store.appendEvents([classified(doc(5000, 'late'), T0 + 4000)]),
+        // Another tenant's pratica of the same id is its own: created.
+        store.appendEvents([classified(normalizeApplication({ id, tenant: other.id, service_id: svc.id, status: 2000 }), T0, other.id)]),
+      ]);
+      assert.deepEqual(posts.map(([r]) => r.event.type),
+        [EVENT_TYPES.applicationUpdated, EVENT_TYPES.applicationStatusChanged, OUTDATED_SNAPSHOT_TYPE, EVENT_TYPES.applicationCreated]);
+      assert.deepEqual(posts.map(([r]) => r.projected), [true, true, false, true]);
+      assert.deepEqual(priors, [null, [2000, T0 + 1000], [4000, T0 + 2000], [4000, T0 + 3000], [7000, T0 + 5000], null]);
+      assert.equal((await store.getApplication(t.id, id))?.doc.subject, 'd');
+      // A repeat of an event_id is classified, then written not at all.
+      const repeat = { ...classified(doc(9000, 'again'), T0 + 9000), event_id: batch[0].event.event_id };
+      const [again] = await store.appendEvents([repeat]);
+      assert.deepEqual([again.created, again.event.type], [false, EVENT_TYPES.applicationCreated]);
+      assert.equal((await store.getApplication(t.id, id))?.doc.subject, 'd');
+      assert.equal((await deliveriesOf(store, t.id)).length, 3, 'created, 2000 → 4000 and 4000 → 7000 fire; the update and the late one do not');
     }));
 
     it("keeps the same application id of two tenants apart in every mode", withStore(async (store) => {

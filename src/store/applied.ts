@@ -1,0 +1,87 @@
+/**
+ * Snapshots classified in their own transaction. Whether a snapshot from an external core is a
+ * creation, a status change, an update or a late one depends on the pratica as applied before it
+ * (domain/snapshot.ts). It used to be read before the transaction, so two snapshots of one
+ * pratica posted at once were both judged against the same state: the second one's `from` was
+ * wrong, or both were creations. Read in the transaction, after the events before it, each one
+ * sees the one before; on PostgreSQL, where groups of other transactions run at the same time
+ * (other processes, or the second group a process keeps open), the group first takes a lock per
+ * pratica, so that another transaction's snapshot of it waits for this one to commit.
+ *
+ * The transaction keeps what it read and applied (`AppliedCache`): the events of a group or a
+ * batch read each pratica once at most, however many snapshots of it they carry.
+ */
+import type { AppliedSnapshot } from '../domain/snapshot.js';
+import type { Db } from './db.js';
+import { toApplication } from './rows.js';
+import type { NewEvent } from './types.js';
+
+/** Per transaction: each pratica as it stands in it (null: none yet), by tenant and id. */
+export type AppliedCache = Map<string, AppliedSnapshot | null>;
+
+const keyOf = (tenantId: string, id: string): string => JSON.stringify([tenantId, id]);
+
+/** The event with the type and data its classification gives, against the pratica as applied in `t`. */
+export async function classifyInTx(t: Db, cache: AppliedCache, ev: NewEvent): Promise<NewEvent> {
+  const p = ev.projection;
+  if (!ev.classify || p?.kind !== 'application' || p.mode !== 'newer') {
+    throw new Error('classify needs an application projection in newer mode');
+  }
+  const key = keyOf(ev.tenant_id, p.doc.id);
+  let prior = cache.get(key);
+  if (prior === undefined) {
+    const [row] = await t.query('SELECT * FROM applications WHERE tenant_id = ? AND id = ?', [ev.tenant_id, p.doc.id]);
+    prior = row ? applied(row) : null;
+    cache.set(key, prior);
+  }
+  const { type, data } = ev.classify(prior);
+  return { ...ev, type, data, classify: undefined };
+}
+
+/** The event's projection moved the pratica: later snapshots of this transaction see it. */
+export function noteApplied(cache: AppliedCache, ev: NewEvent): void {
+  const p = ev.projection;
+  if (p?.kind === 'application') cache.set(keyOf(ev.tenant_id, p.doc.id), { doc: p.doc, at: ev.event_created_at });
+}
+
+/**
+ * A lock per pratica, in one order for every transaction (no deadlock between two groups), held
+ * to the commit. Its own statement: a statement's snapshot is taken when it starts, so a read in
+ * the statement that waited would not see what the lock's holder committed.
+ */
+const LOCK_PRATICHE = `SELECT count(pg_advisory_xact_lock(${0x70726174}, h)) AS locked FROM (
+    SELECT DISTINCT hashtext(concat_ws(' ', current_schema(), k.t, k.i)) AS h
+    FROM json_to_recordset(?::json) AS k(t text, i text) ORDER BY h) AS s`;
+
+/** The pratiche of these tenants with these ids (a superset of the pairs asked: the caller picks). */
+const READ_PRATICHE = `SELECT * FROM applications
+  WHERE tenant_id = ANY(ARRAY(SELECT json_array_elements_text(?::json))) AND id = ANY(ARRAY(SELECT json_array_elements_text(?::json)))`;
+
+/**
+ * PostgreSQL, once at a group's start: locks and reads every pratica its events will classify,
+ * two statements for the group instead of a read per snapshot. SQLite runs one transaction at a
+ * time and a read there is a call into the library, not a round trip: it reads each on its turn
+ * (classifyInTx).
+ */
+export async function readAhead(t: Db, cache: AppliedCache, events: NewEvent[]): Promise<void> {
+  if (t.dialect !== 'postgres') return;
+  const pairs = new Map<string, { t: string; i: string }>();
+  for (const ev of events) {
+    const p = ev.projection;
+    if (ev.classify && p?.kind === 'application') pairs.set(keyOf(ev.tenant_id, p.doc.id), { t: ev.tenant_id, i: p.doc.id });
+  }
+  if (pairs.size === 0) return;
+  const wanted = [...pairs.values()];
+  await t.query(LOCK_PRATICHE, [JSON.stringify(wanted)]);
+  const rows = await t.query(READ_PRATICHE, [JSON.stringify([...new Set(wanted.map((w) => w.t))]), JSON.stringify(wanted.map((w) => w.i))]);
+  for (const key of pairs.keys()) cache.set(key, null);
+  for (const row of rows) {
+    const key = keyOf(String(row.tenant_id), String(row.id));
+    if (pairs.has(key)) cache.set(key, applied(row));
+  }
+}
+
+function applied(row: Record<string, unknown>): AppliedSnapshot {
+  const a = toApplication(row);
+  return { doc: a.doc, at: a.last_event_at };
+}
