@@ -120,4 +120,45 @@ describe('group commit', () => {
     assert.equal(groups.length, 1);
     assert.equal(groups[0].length, GATHER_UPTO + 4);
   });
+
+  it('begins each group once, before any of its work, again when it runs apart, and fails it whole when that fails', async () => {
+    /** What each begin saw, and what each work saw begun. */
+    const begun: number[][] = [];
+    const seen: string[] = [];
+    let failBegin = false;
+    const c = new GroupCommit<number, number, { begun: number[] }>(db, {
+      begin: async (t, inputs, shared) => {
+        if (failBegin) throw new Error('begin failed');
+        await t.execute('INSERT INTO t (n) VALUES (?)', [-inputs.length]);
+        begun.push(inputs);
+        shared.begun = inputs;
+      },
+      work: async (t, n, shared) => {
+        seen.push(`${n} after ${JSON.stringify(shared.begun)}`);
+        if (n === 3003) throw new Error('this one fails');
+        await t.execute('INSERT INTO t (n) VALUES (?)', [n]);
+        return n;
+      },
+      newShared: () => ({ begun: [] }),
+      weight: () => 1,
+      maxWeight: 1000,
+      concurrency: 1,
+    });
+    assert.deepEqual(await Promise.all([c.submit(3001), c.submit(3002)]), [3001, 3002]);
+    assert.deepEqual(begun, [[3001, 3002]]);
+    assert.deepEqual(seen, ['3001 after [3001,3002]', '3002 after [3001,3002]']);
+    // One fails: the group runs again apart, begun again in the new transaction.
+    begun.length = 0;
+    seen.length = 0;
+    const settled = await Promise.allSettled([c.submit(3003), c.submit(3004)]);
+    assert.deepEqual(settled.map((r) => r.status), ['rejected', 'fulfilled']);
+    assert.deepEqual(begun, [[3003, 3004], [3003, 3004]]);
+    assert.equal(await written(3001, 3005), 3, '3001, 3002 and 3004');
+    assert.equal(Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM t WHERE n = -2'))[0].n), 2, "the first group's begin and the second try's are kept, the failed try's rolled back");
+    // A begin that fails rejects every request of its group, and nothing of the group is written.
+    failBegin = true;
+    const failed = await Promise.allSettled([c.submit(3005), c.submit(3006)]);
+    assert.deepEqual(failed.map((r) => r.status === 'rejected' && (r.reason as Error).message), ['begin failed', 'begin failed']);
+    assert.equal(await written(3005, 3007), 0);
+  });
 });
