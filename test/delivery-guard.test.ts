@@ -5,6 +5,7 @@
  * with the reason (no retries), a recorded error, not a crash. Also the auto-disable after a window of failures.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
@@ -98,6 +99,27 @@ describe('auto-disable', () => {
     await e.client.patch(`/api/webhooks/${bad.id}`, { active: true });
     const notes = await waitForPath(e, watcher.path, 2);
     assert.equal(JSON.parse(notes[1].body).reason, 'enabled by the user');
+  });
+});
+
+describe('failing streak', () => {
+  let e: DeliveryEnv;
+  // A retry a minute later: within the test, only the success below can end the streak.
+  before(async () => { e = await deliveryEnv({ MESSO_RETRY_SCHEDULE: '0,60' }); });
+  after(async () => { await e.close(); });
+
+  it('a success ends the streak of a failure recorded after its own claim', async () => {
+    // Both deliveries go out in one claim, which read no streak; the first answers 500 at once,
+    // the second 200 later. The dispatcher remembers the failure it wrote, so the success clears
+    // it (it no longer clears a webhook whose claim read no streak, to save two statements).
+    const hook = await createWebhook(e, { trigger: 'all', title: 'streak' });
+    e.receiver.handler = (_r, index) => (index === 0 ? { status: 500 } : { status: 200, delayMs: 300 });
+    const snap = (id: string) => ({ event_id: randomUUID(), type: 'application.snapshot', data: { application: { id, service_id: e.serviceId, status: 2000 } } });
+    const batch = await e.client.post('/api/events/batch', { events: [snap(randomUUID()), snap(randomUUID())] });
+    assert.equal(batch.status, 200, batch.text);
+    await waitForDelivery(e, `webhook_id=${hook.id}&status=succeeded`, ['succeeded']);
+    await waitUntil(async () => (await e.client.get(`/api/webhooks/${hook.id}`)).body.health.state === 'ok', 5_000, 'the streak cleared');
+    assert.equal((await e.client.get(`/api/webhooks/${hook.id}`)).body.health.failing_since, null);
   });
 });
 

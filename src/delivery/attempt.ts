@@ -30,7 +30,7 @@ export function decide(claim: ClaimedDelivery, result: SendResult, url: string, 
     deliveryId: d.id, owner: ctx.owner, webhookId: d.webhook_id, tenantId: d.tenant_id, endpointKey: d.endpoint_key, attempt: d.attempt_offset + d.attempts,
     startedAt: ctx.startedAt, durationMs: result.durationMs, url,
     statusCode: null, responseHeaders: null, responseBody: null, truncated: false, errorClass: null, errorMessage: null,
-    laneBlockedUntil: null,
+    laneBlockedUntil: null, webhookFailing: claim.webhook.failing_since !== null, laneSlowed: claim.laneSlowed,
   } satisfies Partial<AttemptOutcome>;
 
   if (result.kind === 'error') {

@@ -31,6 +31,9 @@ export type DispatcherState = 'idle' | 'running' | 'stopping' | 'stopped';
 /** Result transactions in flight at once: more lets PostgreSQL group commits; SQLite serialises anyway. */
 const MAX_WRITES = 3;
 
+/** Webhooks (and lanes) whose failing streak this dispatcher remembers at most (streaks). */
+const MAX_STREAKS = 10_000;
+
 /**
  * Least time between the start of a short claim (one that found less than it could take) and
  * the next. Forcing 10 ms between claims alone raised throughput by 20–85 % (issue 13); it adds
@@ -67,6 +70,12 @@ export class Dispatcher {
    */
   private readonly paused = new Map<string, number>();
   private readonly controllers = new Map<string, AbortController>();
+  /**
+   * Webhooks this dispatcher recorded a failure for, and lanes it slowed down, with no success
+   * since: a success then clears their streak even when its own claim was read before (streaks).
+   */
+  private readonly failedHere = new Set<string>();
+  private readonly slowedHere = new Set<string>();
   /** Rate-limited webhooks → when their last request left (rateGap). */
   private readonly lastSent = new Map<string, number>();
   private local = 0;
@@ -289,6 +298,7 @@ export class Dispatcher {
     const { outcome, disable } = decide(claim, result, req.url, {
       owner: this.owner, schedule: this.o.config.retrySchedule, startedAt, laneSlowdowns: slowdowns, random: this.o.random,
     });
+    this.streaks(outcome, lane.key);
     this.o.metrics?.recordAttempt(outcome.result, outcome.durationMs, outcome.webhookId);
     logAttempt(this.o.log, claim, outcome);
     // The receiver asked this tenant to slow down: what is queued in its lane goes back until
@@ -308,6 +318,24 @@ export class Dispatcher {
       await this.o.store.setWebhookActive(claim.webhook.tenant_id, claim.webhook.id, false, disable);
       this.o.log.warn({ tenant_id: claim.webhook.tenant_id, webhook_id: claim.webhook.id, reason: disable }, 'webhook disabled');
     }
+  }
+
+  /**
+   * A success clears the webhook's failing streak and the lane's slow-downs only where there is
+   * one to clear: as its claim read them (decide), or as this dispatcher wrote them since. A
+   * failure another process records after the claim is cleared by the next claim's success.
+   */
+  private streaks(outcome: AttemptOutcome, lane: string): void {
+    if (outcome.result === 'success') {
+      outcome.webhookFailing = this.failedHere.delete(outcome.webhookId) || outcome.webhookFailing;
+      outcome.laneSlowed = this.slowedHere.delete(lane) || outcome.laneSlowed;
+      return;
+    }
+    // Bounded: past this many, successes rely on what their claims read.
+    if (this.failedHere.size >= MAX_STREAKS) this.failedHere.clear();
+    if (this.slowedHere.size >= MAX_STREAKS) this.slowedHere.clear();
+    this.failedHere.add(outcome.webhookId);
+    if (outcome.laneBlockedUntil !== null) this.slowedHere.add(lane);
   }
 
   private scheduleFlush(): void {

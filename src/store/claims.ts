@@ -92,13 +92,15 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
   const lanes = (await pendingLanes(db)).filter((k) => !skip.has(k));
   if (lanes.length === 0) return [];
   return db.tx(async (t) => {
-    // Endpoints another live dispatcher serves or that asked us to slow down, and ours.
-    const states = await t.query<{ endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null }>(
-      'SELECT endpoint_key, owner, owner_until, blocked_until FROM endpoints WHERE owner IS NOT NULL OR blocked_until > ?', [now],
+    // Endpoints another live dispatcher serves or that asked us to slow down, and ours; and the
+    // lanes with slow-downs counted, which a success then clears (completeAttempts).
+    const states = await t.query<{ endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null; slowdowns: number }>(
+      'SELECT endpoint_key, owner, owner_until, blocked_until, slowdowns FROM endpoints WHERE owner IS NOT NULL OR blocked_until > ? OR slowdowns > 0', [now],
     );
     const mine = new Set<string>();
     const busy: string[] = [];
     const paused: string[] = [];
+    const slowed = new Set(states.filter((e) => Number(e.slowdowns) > 0).map((e) => e.endpoint_key));
     for (const e of states) {
       const live = e.owner !== null && Number(e.owner_until) > now;
       // Before this change an origin row could carry a pause too: it still counts, for everyone.
@@ -179,7 +181,7 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
       takenByLane.set(lane, n + 1);
       chosen.push({ seq: Number(d.seq), webhook: w, notBefore });
     }
-    const claimed = await withBodies(t, chosen);
+    const claimed = await withBodies(t, chosen, slowed);
     const ids = claimed.map((c) => c.delivery.id);
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
@@ -212,7 +214,7 @@ interface Candidate {
 }
 
 /** The chosen deliveries read whole, with their bodies, in the order they were chosen (due time, seq). */
-async function withBodies(t: Db, chosen: { seq: number; webhook: Webhook; notBefore: number }[]): Promise<ClaimedDelivery[]> {
+async function withBodies(t: Db, chosen: { seq: number; webhook: Webhook; notBefore: number }[], slowed: ReadonlySet<string>): Promise<ClaimedDelivery[]> {
   const rows = new Map<number, Delivery>();
   for (let i = 0; i < chosen.length; i += 500) {
     const chunk = chosen.slice(i, i + 500).map((c) => c.seq);
@@ -225,7 +227,10 @@ async function withBodies(t: Db, chosen: { seq: number; webhook: Webhook; notBef
     const d = rows.get(seq);
     // Chosen with its payload, under this transaction's write lock (SQLite) or row lock
     // (PostgreSQL): always there.
-    return d ? [{ delivery: { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1 }, webhook, notBefore }] : [];
+    return d ? [{
+      delivery: { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1 }, webhook, notBefore,
+      laneSlowed: slowed.has(laneKey(d.tenant_id, d.endpoint_key)),
+    }] : [];
   });
 }
 

@@ -30,6 +30,8 @@ export interface ClaimedDelivery {
   webhook: Webhook;
   /** Send no earlier than this (a rate-limit slot); usually `now`. */
   notBefore: number;
+  /** The delivery's lane had slow-downs counted when it was claimed (endpoints.slowdowns > 0). */
+  laneSlowed: boolean;
 }
 
 export interface AttemptOutcome {
@@ -53,6 +55,12 @@ export interface AttemptOutcome {
   errorMessage: string | null;
   /** Slow the lane (this tenant at this origin) down until then (429/502/503/504). */
   laneBlockedUntil: number | null;
+  /**
+   * Whether the webhook may have a failing streak, and the lane slow-downs counted (as its claim
+   * read them, or as this dispatcher wrote them since): a success clears only those.
+   */
+  webhookFailing: boolean;
+  laneSlowed: boolean;
 }
 
 export interface DispatchStore {

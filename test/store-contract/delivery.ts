@@ -30,7 +30,7 @@ function outcome(c: ClaimedDelivery, owner: string, result: AttemptOutcome['resu
     deliveryId: c.delivery.id, owner, webhookId: c.webhook.id, tenantId: c.delivery.tenant_id, endpointKey: c.delivery.endpoint_key, attempt: c.delivery.attempts,
     startedAt: Date.now(), durationMs: 3, url: c.webhook.endpoint, result, nextAttemptAt: result === 'retry' ? Date.now() + 60_000 : null,
     statusCode: result === 'success' ? 204 : 500, responseHeaders: { 'x-a': '1' }, responseBody: 'ok', truncated: false,
-    errorClass: null, errorMessage: null, laneBlockedUntil: null, ...extra,
+    errorClass: null, errorMessage: null, laneBlockedUntil: null, webhookFailing: c.webhook.failing_since !== null, laneSlowed: c.laneSlowed, ...extra,
   };
 }
 
@@ -133,6 +133,33 @@ export function deliveryCases(withStore: StoreCase): void {
     assert.deepEqual(rest.map((r) => r.delivery.tenant_id), [other.t.id], 'only the other tenant moves');
     assert.equal(await store.laneSlowdowns(laneKey(c.delivery.tenant_id, c.delivery.endpoint_key)), 1);
     assert.equal((await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now() + 61_000, leaseMs: LEASE })).length, 2);
+  }));
+
+  it('a success clears the failing streak and the lane slow-downs its claim saw, and writes nothing where there were none', withStore(async (store) => {
+    const { t, w } = await queue(store, 4);
+    const claim = async (limit: number, now = Date.now()) => store.claimDeliveries({ owner: 'A', limit, now, leaseMs: LEASE });
+    const failingSince = async () => (await store.getWebhook(t.id, w.id))?.failing_since ?? null;
+    const [c1] = await claim(1);
+    assert.deepEqual([c1.webhook.failing_since, c1.laneSlowed], [null, false]);
+    const lane = laneKey(c1.delivery.tenant_id, c1.delivery.endpoint_key);
+    await store.completeAttempts([outcome(c1, 'A', 'retry', { statusCode: 429, nextAttemptAt: Date.now(), laneBlockedUntil: Date.now() + 1 })]);
+    assert.notEqual(await failingSince(), null);
+    const [c2] = await claim(1, Date.now() + 10);
+    assert.equal(c2.laneSlowed, true, 'the claim reads the lane slow-downs');
+    assert.notEqual(c2.webhook.failing_since, null);
+    await store.completeAttempts([outcome(c2, 'A', 'success')]);
+    assert.deepEqual([await failingSince(), await store.laneSlowdowns(lane)], [null, 0], 'both cleared');
+    // Another process fails one after this one's claim: a success judged by that claim leaves the
+    // streak, which the next claim reads and its success clears.
+    const [c3, c4] = await claim(2);
+    assert.deepEqual([c3.webhook.failing_since, c3.laneSlowed], [null, false]);
+    await store.completeAttempts([outcome(c4, 'B', 'retry', { nextAttemptAt: Date.now() })]);
+    await store.completeAttempts([outcome(c3, 'A', 'success')]);
+    assert.notEqual(await failingSince(), null);
+    const [c5] = await claim(1, Date.now() + 10);
+    assert.notEqual(c5.webhook.failing_since, null);
+    await store.completeAttempts([outcome(c5, 'A', 'success')]);
+    assert.equal(await failingSince(), null);
   }));
 
   it('a claim takes for each lane only what it can send soon (max_concurrency × rounds, less what is held)', withStore(async (store) => {
