@@ -44,12 +44,15 @@ export function noteApplied(cache: AppliedCache, ev: NewEvent): void {
   if (p?.kind === 'application') cache.set(keyOf(ev.tenant_id, p.doc.id), { doc: p.doc, at: ev.event_created_at });
 }
 
+/** First key of the pratiche's advisory locks ('prat'); the second is a hash of schema, tenant and id. */
+const PRATICA_LOCK = 0x70726174;
+
 /**
  * A lock per pratica, in one order for every transaction (no deadlock between two groups), held
  * to the commit. Its own statement: a statement's snapshot is taken when it starts, so a read in
  * the statement that waited would not see what the lock's holder committed.
  */
-const LOCK_PRATICHE = `SELECT count(pg_advisory_xact_lock(${0x70726174}, h)) AS locked FROM (
+const LOCK_PRATICHE = `SELECT count(pg_advisory_xact_lock(${PRATICA_LOCK}, h)) AS locked FROM (
     SELECT DISTINCT hashtext(concat_ws(' ', current_schema(), k.t, k.i)) AS h
     FROM json_to_recordset(?::json) AS k(t text, i text) ORDER BY h) AS s`;
 
