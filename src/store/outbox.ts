@@ -162,14 +162,22 @@ function applicationRow(ev: NewEvent, doc: ApplicationDoc, now: number, terms: s
   return seq === null ? [...head, ev.event_created_at, joinTerms(terms)] : [...head, seq, ev.event_created_at, joinTerms(terms), seq];
 }
 
-/** The tenant's webhooks, disabled ones too (recordSkips), read once per transaction. */
+/**
+ * The tenant's webhooks, disabled ones too (recordSkips), read once per transaction; with them,
+ * whether the tenant has fan-out jobs queued (hasQueuedFanOut), asked in the same statement: it
+ * was a round trip of its own in every group on PostgreSQL.
+ */
 async function webhooksOf(t: Db, shared: AppendShared, tenantId: string, ring: Keyring): Promise<Webhook[]> {
   let hooks = shared.webhooksByTenant.get(tenantId);
   if (!hooks) {
-    const rows = await t.query('SELECT * FROM webhooks WHERE tenant_id = ? AND deleted_at IS NULL ORDER BY seq', [tenantId]);
+    const rows = await t.query(
+      `SELECT w.*, CASE WHEN EXISTS (SELECT 1 FROM fanout_jobs f WHERE f.tenant_id = ?) THEN 1 ELSE 0 END AS fanout_queued
+       FROM webhooks w WHERE w.tenant_id = ? AND w.deleted_at IS NULL ORDER BY w.seq`, [tenantId, tenantId],
+    );
     hooks = rows.map((r) => toWebhook(r, ring));
     shared.webhooksByTenant.set(tenantId, hooks);
     shared.newestWebhookByTenant.set(tenantId, Number(rows.at(-1)?.seq ?? 0));
+    if (rows.length > 0 && !shared.queuedByTenant.has(tenantId)) shared.queuedByTenant.set(tenantId, Number(rows[0].fanout_queued) === 1);
   }
   return hooks;
 }
