@@ -25,6 +25,7 @@ import { uuid } from '../src/domain/ids.js';
 import { classifyAgainst } from '../src/domain/snapshot.js';
 import type { AppendResult, NewEvent } from '../src/store/index.js';
 import { service, snapshotEvent, T0, tenant, webhook } from './store-contract/fixtures.js';
+import { waitUntil } from './harness.js';
 
 const pgClient = pg.Client;
 
@@ -180,6 +181,35 @@ await describeOnPg('pg driver', () => {
       assert.equal(await setting(one), server);
     } finally {
       await one.close();
+    }
+  }));
+
+  it('sends a NOTIFY asked in a transaction with its COMMIT, and none for a rolled-back one', () => withDb(async (db, pg) => {
+    const channel = `messo_t_${pg.schema.slice(-12)}`;
+    const listener = new pgClient({ connectionString: PG_URL });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.channel));
+    try {
+      await listener.query(`LISTEN ${channel}`);
+      await assert.rejects(db.tx(async (t) => {
+        t.notifyOnCommit!(channel);
+        throw new Error('rolled back');
+      }), /rolled back/);
+      const seen = await db.tx(async (t) => {
+        t.notifyOnCommit!(channel);
+        t.notifyOnCommit!(channel);
+        await t.tx(async (inner) => inner.notifyOnCommit!(channel));
+        await sleep(100);
+        return heard.length;
+      });
+      assert.equal(seen, 0, 'nothing before the commit');
+      await waitUntil(() => heard.length > 0, 5_000, 'the notification');
+      await sleep(100);
+      assert.deepEqual(heard, [channel], 'one notification, at the commit; none from the rolled-back transaction');
+      assert.equal(db.notifyOnCommit, undefined, 'outside a transaction there is nothing to send it with');
+    } finally {
+      await listener.end();
     }
   }));
 

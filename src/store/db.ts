@@ -22,6 +22,11 @@ export interface Db {
    * costs no I/O. Lets a dispatcher notice work queued by another process without polling rows.
    */
   dataVersion?(): number;
+  /**
+   * PostgreSQL, inside a transaction: `NOTIFY channel` when it commits, sent with the COMMIT (no
+   * round trip of its own). Absent elsewhere: a caller then runs `pg_notify` itself.
+   */
+  notifyOnCommit?(channel: string): void;
 }
 
 export interface TxOptions {

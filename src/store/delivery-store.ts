@@ -86,9 +86,11 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
 
   constructor(protected readonly db: Db, protected readonly ring: Keyring) {}
 
-  /** Tells dispatchers elsewhere that deliveries became due (sent on commit; a hint only). */
+  /** Tells dispatchers elsewhere that deliveries became due (sent on commit, with it in a transaction; a hint only). */
   protected async notifyWake(t: Db = this.db): Promise<void> {
-    if (this.wakeChannel) await t.query('SELECT pg_notify(?, ?)', [this.wakeChannel, '']);
+    if (!this.wakeChannel) return;
+    if (t.notifyOnCommit) t.notifyOnCommit(this.wakeChannel);
+    else await t.query('SELECT pg_notify(?, ?)', [this.wakeChannel, '']);
   }
 
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>> {

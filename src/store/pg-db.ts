@@ -173,10 +173,11 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
     }
   };
 
-  /** The port over one checked-out client, inside a transaction. */
-  const onClient = (client: pg.PoolClient): Db => {
+  /** The port over one checked-out client, inside a transaction; `notices`: the channels to NOTIFY with its COMMIT. */
+  const onClient = (client: pg.PoolClient, notices: Set<string>): Db => {
     const db: Db = {
       dialect: 'postgres',
+      notifyOnCommit: (channel) => notices.add(channel),
       query: async <T>(sql: string, params: readonly SqlValue[] = []) => (await run(client, sql, params)).rows as T[],
       execute: async (sql: string, params: readonly SqlValue[] = []) => (await run(client, sql, params)).rowCount ?? 0,
       // Nested: the outer transaction's client; `relaxed` applies from here to its commit.
@@ -213,8 +214,12 @@ export function openPostgres(url: string, opts: PgOptions = {}): PgDb {
       try {
         // Relaxed, both statements go in one round trip (the simple protocol takes several).
         await client.query(txOpts?.relaxed ? `BEGIN; ${RELAX}` : 'BEGIN');
-        const result = await fn(onClient(client));
-        await client.query('COMMIT');
+        const notices = new Set<string>();
+        const result = await fn(onClient(client, notices));
+        // A NOTIFY is delivered at commit anyway: sent with it, it costs no round trip of its own
+        // (one per group commit that queued deliveries: 651 of the API's 16,991 statements in
+        // a bench run of 5,500 events).
+        await client.query([...[...notices].map((c) => `NOTIFY ${quoteIdent(c)}`), 'COMMIT'].join('; '));
         return result;
       } catch (err) {
         try {
