@@ -22,7 +22,8 @@ import pg from 'pg';
 import { normalizeApplication } from '../src/domain/application.js';
 import { EVENT_TYPES } from '../src/domain/events.js';
 import { uuid } from '../src/domain/ids.js';
-import { classifyAgainst } from '../src/domain/snapshot.js';
+import { classifyAgainst, type AppliedSnapshot } from '../src/domain/snapshot.js';
+import { MAX_PRATICA_LOCKS } from '../src/store/applied.js';
 import type { AppendResult, NewEvent } from '../src/store/index.js';
 import { service, snapshotEvent, T0, tenant, webhook } from './store-contract/fixtures.js';
 import { waitUntil } from './harness.js';
@@ -236,46 +237,56 @@ await describeOnPg('postgres migrations', () => {
     }
   });
 
-  it("classifies a snapshot only once another process's snapshot of the same pratica has committed", async () => {
-    // Two processes on one schema. A's transaction is held open after classifying its snapshot
-    // (a bare connection keeps the deliveries table locked); B's snapshot of the same pratica,
-    // posted meanwhile, must wait for A's commit and be judged against it (store/applied.ts).
-    const pg = await freshPgSchema();
-    const [a, b] = await Promise.all([openPostgresStore(pg.url, RING), openPostgresStore(pg.url, RING)]);
-    const holder = new pgClient({ connectionString: PG_URL });
-    await holder.connect();
-    try {
-      await a.migrate();
-      const t = await tenant(a);
-      const svc = await service(a, t.id);
-      await webhook(a, t.id, { trigger: 'all' });
-      const id = uuid();
-      const doc = (status: number) => normalizeApplication({ id, tenant: t.id, service_id: svc.id, status });
-      const judged: string[] = [];
-      const snapshot = (status: number, at: number, then?: () => void): NewEvent => ({
-        ...snapshotEvent(t.id, doc(status), at, 'application.snapshot'),
-        classify: (prior) => {
-          judged.push(`${status} against ${prior ? prior.doc.status : 'nothing'}`);
-          then?.();
-          return classifyAgainst(prior, doc(status), at);
-        },
-      });
-      await holder.query(`BEGIN; LOCK TABLE "${pg.schema}".deliveries IN SHARE MODE`);
-      let second: Promise<AppendResult[]> | undefined;
-      const first = a.appendEvents([snapshot(2000, T0, () => { second = b.appendEvents([snapshot(4000, T0 + 1000)]); })]);
-      await sleep(300);
-      assert.deepEqual(judged, ['2000 against nothing'], "B's snapshot waits while A's transaction is open");
-      await holder.query('COMMIT');
-      const [[one], [two]] = await Promise.all([first, second!]);
-      assert.deepEqual(judged, ['2000 against nothing', '4000 against 2000']);
-      assert.deepEqual([one.event.type, two.event.type], [EVENT_TYPES.applicationCreated, EVENT_TYPES.applicationStatusChanged]);
-      assert.equal(two.event.data.from, 2000);
-    } finally {
-      await holder.end();
-      await Promise.all([a.close(), b.close()]);
-      await pg.drop();
-    }
-  });
+  for (const others of [0, MAX_PRATICA_LOCKS + 36]) {
+    const what = others === 0 ? 'a single snapshot' : `a batch of ${others + 1} pratiche (its tenant locked whole)`;
+    it(`classifies a snapshot only once another process's snapshot of the same pratica has committed: ${what}`, async () => {
+      // Two processes on one schema. A's transaction is held open after classifying its snapshots
+      // (a bare connection keeps the deliveries table locked); B's snapshot of the same pratica,
+      // posted meanwhile, must wait for A's commit and be judged against it (store/applied.ts).
+      const pg = await freshPgSchema();
+      const [a, b] = await Promise.all([openPostgresStore(pg.url, RING), openPostgresStore(pg.url, RING)]);
+      const holder = new pgClient({ connectionString: PG_URL });
+      await holder.connect();
+      try {
+        await a.migrate();
+        const t = await tenant(a);
+        const svc = await service(a, t.id);
+        await webhook(a, t.id, { trigger: 'all' });
+        const id = uuid();
+        const doc = (status: number, pratica = id) => normalizeApplication({ id: pratica, tenant: t.id, service_id: svc.id, status });
+        const judged: string[] = [];
+        const snapshot = (status: number, at: number, then?: () => void): NewEvent => ({
+          ...snapshotEvent(t.id, doc(status), at, 'application.snapshot'),
+          classify: (prior) => {
+            judged.push(`${status} against ${prior ? prior.doc.status : 'nothing'}`);
+            then?.();
+            return classifyAgainst(prior, doc(status), at);
+          },
+        });
+        const rest = Array.from({ length: others }, () => {
+          const d = doc(2000, uuid());
+          return { ...snapshotEvent(t.id, d, T0, 'application.snapshot'), classify: (prior: AppliedSnapshot | null) => classifyAgainst(prior, d, T0) };
+        });
+        await holder.query(`BEGIN; LOCK TABLE "${pg.schema}".deliveries IN SHARE MODE`);
+        let second: Promise<AppendResult[]> | undefined;
+        const first = a.appendEvents([snapshot(2000, T0, () => { second = b.appendEvents([snapshot(4000, T0 + 1000)]); }), ...rest]);
+        await sleep(300);
+        assert.deepEqual(judged, ['2000 against nothing'], "B's snapshot waits while A's transaction is open");
+        // A lock per pratica would be one per pratica of the batch: the lock table is shared.
+        const [held] = (await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted`, [0x70726174])).rows;
+        assert.ok(held.n <= MAX_PRATICA_LOCKS, `${held.n} pratica locks held`);
+        await holder.query('COMMIT');
+        const [[one], [two]] = await Promise.all([first, second!]);
+        assert.deepEqual(judged, ['2000 against nothing', '4000 against 2000']);
+        assert.deepEqual([one.event.type, two.event.type], [EVENT_TYPES.applicationCreated, EVENT_TYPES.applicationStatusChanged]);
+        assert.equal(two.event.data.from, 2000);
+      } finally {
+        await holder.end();
+        await Promise.all([a.close(), b.close()]);
+        await pg.drop();
+      }
+    });
+  }
 
   it('creates the schema named in the URL when it does not exist yet', async () => {
     const name = `messo_t_new_${Date.now().toString(36)}`;

@@ -6,7 +6,8 @@
  * wrong, or both were creations. Read in the transaction, after the events before it, each one
  * sees the one before; on PostgreSQL, where groups of other transactions run at the same time
  * (other processes, or the second group a process keeps open), the group first takes a lock per
- * pratica, so that another transaction's snapshot of it waits for this one to commit.
+ * pratica (per tenant for a batch), so that another transaction's snapshot of it waits for this
+ * one to commit.
  *
  * The transaction keeps what it read and applied (`AppliedCache`): the events of a group or a
  * batch read each pratica once at most, however many snapshots of it they carry.
@@ -44,17 +45,34 @@ export function noteApplied(cache: AppliedCache, ev: NewEvent): void {
   if (p?.kind === 'application') cache.set(keyOf(ev.tenant_id, p.doc.id), { doc: p.doc, at: ev.event_created_at });
 }
 
-/** First key of the pratiche's advisory locks ('prat'); the second is a hash of schema, tenant and id. */
+/** First keys of the advisory locks: per pratica ('prat') and per tenant ('tena'); the second is a hash. */
 const PRATICA_LOCK = 0x70726174;
+const TENANT_LOCK = 0x74656e61;
 
 /**
- * A lock per pratica, in one order for every transaction (no deadlock between two groups), held
- * to the commit. Its own statement: a statement's snapshot is taken when it starts, so a read in
- * the statement that waited would not see what the lock's holder committed.
+ * At most this many pratiche are locked one by one in a group; past it (a batch), its tenants are
+ * locked whole. Advisory locks share PostgreSQL's lock table (max_locks_per_transaction × max
+ * connections, a few thousand by default): a batch of 1,000 pratiche, a lock each, in a few
+ * processes at once would run it out ("out of shared memory").
  */
-const LOCK_PRATICHE = `SELECT count(pg_advisory_xact_lock(${PRATICA_LOCK}, h)) AS locked FROM (
-    SELECT DISTINCT hashtext(concat_ws(' ', current_schema(), k.t, k.i)) AS h
-    FROM json_to_recordset(?::json) AS k(t text, i text) ORDER BY h) AS s`;
+export const MAX_PRATICA_LOCKS = 64;
+
+/**
+ * A lock per pratica, with its tenant's lock shared; or, for a group of many, its tenants' locks
+ * alone, exclusive. Tenants first, then pratiche, each in hash order: the same order in every
+ * transaction, so two groups never wait for each other in a cycle. Held to the commit. Its own
+ * statement: a statement's snapshot is taken when it starts, so a read in the statement that
+ * waited would not see what the lock's holder committed.
+ */
+const PAIRS = `json_to_recordset(?::json) AS k(t text, i text)`;
+const TENANT_HASH = `hashtext(concat_ws(' ', current_schema(), k.t))`;
+const LOCK_PRATICHE = `SELECT count(l) AS locked FROM (
+    SELECT CASE WHEN s.kind = 0 THEN pg_advisory_xact_lock_shared(${TENANT_LOCK}, s.h) ELSE pg_advisory_xact_lock(${PRATICA_LOCK}, s.h) END AS l
+    FROM (SELECT 0 AS kind, ${TENANT_HASH} AS h FROM ${PAIRS}
+          UNION SELECT 1, hashtext(concat_ws(' ', current_schema(), k.t, k.i)) FROM ${PAIRS}
+          ORDER BY 1, 2) AS s) AS x`;
+const LOCK_TENANTS = `SELECT count(pg_advisory_xact_lock(${TENANT_LOCK}, s.h)) AS locked FROM (
+    SELECT DISTINCT ${TENANT_HASH} AS h FROM ${PAIRS} ORDER BY h) AS s`;
 
 /** The pratiche of these tenants with these ids (a superset of the pairs asked: the caller picks). */
 const READ_PRATICHE = `SELECT * FROM applications
@@ -75,7 +93,9 @@ export async function readAhead(t: Db, cache: AppliedCache, events: NewEvent[]):
   }
   if (pairs.size === 0) return;
   const wanted = [...pairs.values()];
-  await t.query(LOCK_PRATICHE, [JSON.stringify(wanted)]);
+  const json = JSON.stringify(wanted);
+  if (wanted.length <= MAX_PRATICA_LOCKS) await t.query(LOCK_PRATICHE, [json, json]);
+  else await t.query(LOCK_TENANTS, [json]);
   const rows = await t.query(READ_PRATICHE, [JSON.stringify([...new Set(wanted.map((w) => w.t))]), JSON.stringify(wanted.map((w) => w.i))]);
   for (const key of pairs.keys()) cache.set(key, null);
   for (const row of rows) {
