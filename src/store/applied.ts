@@ -64,15 +64,15 @@ export const MAX_PRATICA_LOCKS = 64;
  * statement: a statement's snapshot is taken when it starts, so a read in the statement that
  * waited would not see what the lock's holder committed.
  */
-const PAIRS = `json_to_recordset(?::json) AS k(t text, i text)`;
+const PAIRS = `WITH k AS (SELECT * FROM json_to_recordset(?::json) AS k(t text, i text))`;
 const TENANT_HASH = `hashtext(concat_ws(' ', current_schema(), k.t))`;
-const LOCK_PRATICHE = `SELECT count(l) AS locked FROM (
+const LOCK_PRATICHE = `${PAIRS} SELECT count(l) AS locked FROM (
     SELECT CASE WHEN s.kind = 0 THEN pg_advisory_xact_lock_shared(${TENANT_LOCK}, s.h) ELSE pg_advisory_xact_lock(${PRATICA_LOCK}, s.h) END AS l
-    FROM (SELECT 0 AS kind, ${TENANT_HASH} AS h FROM ${PAIRS}
-          UNION SELECT 1, hashtext(concat_ws(' ', current_schema(), k.t, k.i)) FROM ${PAIRS}
+    FROM (SELECT 0 AS kind, ${TENANT_HASH} AS h FROM k
+          UNION SELECT 1, hashtext(concat_ws(' ', current_schema(), k.t, k.i)) FROM k
           ORDER BY 1, 2) AS s) AS x`;
-const LOCK_TENANTS = `SELECT count(pg_advisory_xact_lock(${TENANT_LOCK}, s.h)) AS locked FROM (
-    SELECT DISTINCT ${TENANT_HASH} AS h FROM ${PAIRS} ORDER BY h) AS s`;
+const LOCK_TENANTS = `${PAIRS} SELECT count(pg_advisory_xact_lock(${TENANT_LOCK}, s.h)) AS locked FROM (
+    SELECT DISTINCT ${TENANT_HASH} AS h FROM k ORDER BY h) AS s`;
 
 /** The pratiche of these tenants with these ids (a superset of the pairs asked: the caller picks). */
 const READ_PRATICHE = `SELECT * FROM applications
@@ -93,9 +93,7 @@ export async function readAhead(t: Db, cache: AppliedCache, events: NewEvent[]):
   }
   if (pairs.size === 0) return;
   const wanted = [...pairs.values()];
-  const json = JSON.stringify(wanted);
-  if (wanted.length <= MAX_PRATICA_LOCKS) await t.query(LOCK_PRATICHE, [json, json]);
-  else await t.query(LOCK_TENANTS, [json]);
+  await t.query(wanted.length <= MAX_PRATICA_LOCKS ? LOCK_PRATICHE : LOCK_TENANTS, [JSON.stringify(wanted)]);
   const rows = await t.query(READ_PRATICHE, [JSON.stringify([...new Set(wanted.map((w) => w.t))]), JSON.stringify(wanted.map((w) => w.i))]);
   for (const key of pairs.keys()) cache.set(key, null);
   for (const row of rows) {

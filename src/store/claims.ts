@@ -109,7 +109,8 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
       else if (live) busy.push(e.endpoint_key);
     }
     const excluded = new Set(busy);
-    const skippedLanes = new Set([...paused, ...(opts.skipLanes ?? [])]);
+    // The lanes this dispatcher skips are gone from `lanes` already; those paused remain.
+    const pausedLanes = new Set(paused);
     const ownedLive = states.filter((e) => e.owner !== null && Number(e.owner_until) > now).length;
     // Live dispatchers register by heartbeat (renewLeases) in settings: `dispatcher:<owner>`.
     const liveRows = await t.query<{ n: number }>(
@@ -120,9 +121,9 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
 
     const candidates = await dueCandidates(t, {
       lanes, now, limit: opts.limit, limited: limited.map((l) => l.id),
-      // A lane is passed over when this dispatcher holds enough of it, it is paused, or its
-      // origin is served by another dispatcher (or paused as a whole, as rows before lanes were).
-      passOver: (lane) => skippedLanes.has(lane) || excluded.has(lane.slice(lane.indexOf(' ') + 1)),
+      // A lane is passed over when it is paused, or its origin is served by another dispatcher
+      // (or paused as a whole, as rows before lanes were).
+      passOver: (lane) => pausedLanes.has(lane) || excluded.has(lane.slice(lane.indexOf(' ') + 1)),
     });
     if (candidates.length === 0) return [];
 

@@ -164,8 +164,8 @@ function applicationRow(ev: NewEvent, doc: ApplicationDoc, now: number, terms: s
 
 /**
  * The tenant's webhooks, disabled ones too (recordSkips), read once per transaction; with them,
- * whether the tenant has fan-out jobs queued (hasQueuedFanOut), asked in the same statement: it
- * was a round trip of its own in every group on PostgreSQL.
+ * whether the tenant has fan-out jobs queued (fanOut), asked in the same statement: it was a
+ * round trip of its own in every group on PostgreSQL.
  */
 async function webhooksOf(t: Db, shared: AppendShared, tenantId: string, ring: Keyring): Promise<Webhook[]> {
   let hooks = shared.webhooksByTenant.get(tenantId);
@@ -177,7 +177,8 @@ async function webhooksOf(t: Db, shared: AppendShared, tenantId: string, ring: K
     hooks = rows.map((r) => toWebhook(r, ring));
     shared.webhooksByTenant.set(tenantId, hooks);
     shared.newestWebhookByTenant.set(tenantId, Number(rows.at(-1)?.seq ?? 0));
-    if (rows.length > 0 && !shared.queuedByTenant.has(tenantId)) shared.queuedByTenant.set(tenantId, Number(rows[0].fanout_queued) === 1);
+    // No webhooks, no deliveries: then the answer is never asked for.
+    shared.queuedByTenant.set(tenantId, Number(rows[0]?.fanout_queued ?? 0) === 1);
   }
   return hooks;
 }
@@ -191,7 +192,7 @@ async function webhooksOf(t: Db, shared: AppendShared, tenantId: string, ring: K
  */
 async function fanOut(t: Db, shared: AppendShared, ev: EventRecord, hooks: Webhook[], now: number, typePrefix?: string): Promise<number> {
   const matching = hooks.filter((h) => matches(h, ev));
-  if (matching.length === 0 || (matching.length <= shared.room && !(await hasQueuedFanOut(t, shared, ev.tenant_id)))) {
+  if (matching.length === 0 || (matching.length <= shared.room && !shared.queuedByTenant.get(ev.tenant_id))) {
     shared.room -= matching.length;
     await recordSkips(t, ev, hooks, now);
     return enqueue(t, ev, matching, now, typePrefix, shared.held);
@@ -202,15 +203,6 @@ async function fanOut(t: Db, shared: AppendShared, ev: EventRecord, hooks: Webho
     [ev.tenant_id, ev.seq, shared.newestWebhookByTenant.get(ev.tenant_id) ?? 0, now, now],
   );
   return matching.length;
-}
-
-async function hasQueuedFanOut(t: Db, shared: AppendShared, tenantId: string): Promise<boolean> {
-  let queued = shared.queuedByTenant.get(tenantId);
-  if (queued === undefined) {
-    queued = (await t.query('SELECT 1 AS x FROM fanout_jobs WHERE tenant_id = ? LIMIT 1', [tenantId])).length > 0;
-    shared.queuedByTenant.set(tenantId, queued);
-  }
-  return queued;
 }
 
 /** One deliveries row, in the column order of insertDeliveries; its id first. */
