@@ -161,4 +161,43 @@ describe('group commit', () => {
     assert.deepEqual(failed.map((r) => r.status === 'rejected' && (r.reason as Error).message), ['begin failed', 'begin failed']);
     assert.equal(await written(3005, 3007), 0);
   });
+
+  it('writes for the whole group only when it runs together; when that fails, the group runs apart', async () => {
+    /** Each beginTogether's inputs. */
+    const together: number[][] = [];
+    let failTogether = false;
+    const c = new GroupCommit<number, number, { ahead: Set<number> }>(db, {
+      beginTogether: async (t, inputs, shared) => {
+        together.push(inputs);
+        // Rows for the whole group at once, as the outbox writes its events' rows.
+        for (const n of inputs) await t.execute('INSERT INTO t (n) VALUES (?)', [n]);
+        if (failTogether) throw new Error('the statement for all of them failed');
+        for (const n of inputs) shared.ahead.add(n);
+      },
+      work: async (t, n, shared) => {
+        if (n === 4003) throw new Error('this one fails');
+        if (!shared.ahead.has(n)) await t.execute('INSERT INTO t (n) VALUES (?)', [n]);
+        return n;
+      },
+      newShared: () => ({ ahead: new Set() }),
+      weight: () => 1,
+      maxWeight: 1000,
+      concurrency: 1,
+    });
+    assert.deepEqual(await Promise.all([c.submit(4001), c.submit(4002)]), [4001, 4002]);
+    assert.deepEqual(together, [[4001, 4002]]);
+    assert.equal(await written(4001, 4003), 2);
+    // One request fails: run apart, in savepoints, without beginTogether (its rows would escape them).
+    together.length = 0;
+    const settled = await Promise.allSettled([c.submit(4003), c.submit(4004)]);
+    assert.deepEqual(settled.map((r) => r.status), ['rejected', 'fulfilled']);
+    assert.deepEqual(together, [[4003, 4004]], 'once, for the try together only');
+    assert.equal(await written(4003, 4005), 1, '4004 alone: nothing of 4003, written ahead or not');
+    // beginTogether fails: the group runs apart, every request is answered by its own work.
+    together.length = 0;
+    failTogether = true;
+    assert.deepEqual(await Promise.all([c.submit(4005), c.submit(4006)]), [4005, 4006]);
+    assert.deepEqual(together, [[4005, 4006]]);
+    assert.equal(await written(4005, 4007), 2, 'each once, by its own work');
+  });
 });

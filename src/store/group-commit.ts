@@ -47,6 +47,12 @@ export interface GroupCommitOptions<I, O, S> {
   /** Once per group, before any request's work, inside the transaction (locks and reads the group needs). */
   begin?: (t: Db, inputs: I[], shared: S) => Promise<void>;
   /**
+   * Once per group run together, after `begin`: writes made for all its requests at once (the
+   * rows of its events). Never when the group runs apart, where each request's writes must stay
+   * inside its own savepoint; a failure here makes the group run apart, as a request's would.
+   */
+  beginTogether?: (t: Db, inputs: I[], shared: S) => Promise<void>;
+  /**
    * Writes the work left in `shared` for the group's end (held-writes.ts): once after every
    * request's work, or, when the group runs a savepoint per request, after each request's work
    * inside its savepoint, so that a request rolled back takes its held writes with it.
@@ -169,6 +175,7 @@ export class GroupCommit<I, O, S> {
     const outs: O[] = [];
     const shared = await this.started(t, group);
     try {
+      if (this.o.beginTogether) await this.o.beginTogether(t, group.map((w) => w.input), shared);
       for (const w of group) outs.push(await this.o.work(t, w.input, shared));
       if (this.o.settle) await this.o.settle(t, shared);
     } catch (err) {

@@ -14,10 +14,10 @@ import type { Keyring } from '../domain/encryption.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { toEvent, toWebhook } from './rows.js';
 import { flushHeld, insertDeliveries, newHeldWrites, type HeldWrites } from './held-writes.js';
-import { joinTerms, termsOf, writeTerms } from './search.js';
+import { termsOf, writeTerms } from './search.js';
 import { ConflictError, DuplicateError } from './store.js';
 import { classifyInTx, noteApplied, type AppliedCache } from './applied.js';
-import type { ApplicationDoc } from '../domain/application.js';
+import { applicationRow, insertEvent, insertStaged, stageable, UPSERT_SNAPSHOT, type Inserted, type Staged, type Upserted } from './event-rows.js';
 import type { AppendResult, NewEvent, Webhook } from './types.js';
 
 /** Origin of a URL: deliveries to one origin share the endpoint's concurrency limit. */
@@ -60,12 +60,14 @@ export interface AppendShared {
   held: HeldWrites;
   /** The pratiche as they stand in the transaction, for classifying snapshots (applied.ts). */
   applied: AppliedCache;
+  /** Events whose rows insertAhead wrote for the whole group, staged as they went in. */
+  ahead: Map<NewEvent, { staged: Staged; inserted: Inserted }>;
 }
 
 export function newAppendShared(chunk = DEFAULT_FANOUT_CHUNK): AppendShared {
   return {
     webhooksByTenant: new Map(), newestWebhookByTenant: new Map(), queuedByTenant: new Map(), room: chunk, held: newHeldWrites(),
-    applied: new Map(),
+    applied: new Map(), ahead: new Map(),
   };
 }
 
@@ -75,13 +77,11 @@ export async function appendInTx(t: Db, events: NewEvent[], ctx: AppendContext):
   const shared = ctx.shared ?? newAppendShared();
   const results: AppendResult[] = [];
   for (const given of events) {
-    const ev = given.classify ? await classifyInTx(t, shared.applied, given) : given;
-    const now = Date.now();
+    const ahead = shared.ahead.get(given);
+    const staged = ahead?.staged ?? await stage(t, shared, given);
+    const { ev, now, terms } = staged;
     const p = ev.projection;
-    // A new row carries its search terms (search.ts); an update leaves them, and returns them for
-    // writeTerms to compare: no read of the row just written.
-    const terms = p?.kind === 'application' ? termsOf(p.doc.id, p.doc) : [];
-    const inserted = await insertEvent(t, ev, now, terms);
+    const inserted = ahead ? ahead.inserted : await insertEvent(t, staged);
     if (inserted === null) {
       // An event_id belongs to its tenant: only this tenant's own earlier event can answer.
       const existing = (await t.query('SELECT * FROM events WHERE tenant_id = ? AND event_id = ?', [ev.tenant_id, ev.event_id]))
@@ -106,60 +106,31 @@ export async function appendInTx(t: Db, events: NewEvent[], ctx: AppendContext):
   return results;
 }
 
-const INSERT_EVENT = `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING seq`;
-
-/**
- * A snapshot's projection, the newest wins: the pratica becomes this snapshot unless a later
- * one was applied already (then no row comes back). `row` gives the values (VALUES or SELECT).
- */
-const upsertSnapshot = (row: string) => `INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at,
-    last_event_seq, last_event_at, terms, terms_seq)
-  ${row}
-  ON CONFLICT (tenant_id, id) DO UPDATE SET service_id = excluded.service_id, status = excluded.status, doc = excluded.doc,
-    version = applications.version + 1, updated_at = excluded.updated_at,
-    last_event_seq = excluded.last_event_seq, last_event_at = excluded.last_event_at
-  WHERE applications.last_event_at <= excluded.last_event_at
-  RETURNING version, terms, terms_seq`;
-const UPSERT_SNAPSHOT = upsertSnapshot('VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)');
-
-/**
- * On PostgreSQL, a snapshot's event and its projection in one statement (a data-modifying WITH):
- * the projection is made only when the event row is (a duplicate event_id makes neither). There
- * every statement is a round trip, and a single-POST snapshot made two of its five. Measured
- * (scripts/probe.js ingest, three rounds): 627–703 → 699–757 ev/s, 1.38–1.55 → 1.30–1.40 ms of
- * CPU per event (BENCHMARKS.md, "PostgreSQL: prepared statements, and a snapshot in one
- * statement"). SQLite runs them apart: it has no INSERT in WITH, and a statement costs it no
- * round trip.
- */
-const INSERT_EVENT_WITH_SNAPSHOT = `WITH ev AS (${INSERT_EVENT}),
-  ap AS (${upsertSnapshot('SELECT ?, ?, ?, ?, ?, 1, ?, ?, ev.seq, ?, ?, ev.seq FROM ev')})
-  SELECT ev.seq, ap.version, ap.terms, ap.terms_seq FROM ev LEFT JOIN ap ON true`;
-
-/** What the snapshot's upsert returned: nothing when a newer snapshot is applied already. */
-type Upserted = { version: number; terms: string | null; terms_seq: number | null }[];
-
-/** The event's new row (null when its event_id is taken), with its snapshot's upsert when both went in one statement. */
-async function insertEvent(t: Db, ev: NewEvent, now: number, terms: string[]): Promise<{ seq: number; upserted?: Upserted } | null> {
-  const values: SqlValue[] = [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
-    JSON.stringify(ev.data), now];
+/** The event classified against the pratica as applied in `t` (a snapshot's), stamped, its search terms made. */
+async function stage(t: Db, shared: AppendShared, given: NewEvent): Promise<Staged> {
+  const ev = given.classify ? await classifyInTx(t, shared.applied, given) : given;
   const p = ev.projection;
-  if (t.dialect === 'postgres' && p?.kind === 'application' && p.mode === 'newer') {
-    const [row] = await t.query<{ seq: number; version: number | null; terms: string | null; terms_seq: number | null }>(
-      INSERT_EVENT_WITH_SNAPSHOT,
-      [...values, ...applicationRow(ev, p.doc, now, terms, null)],
-    );
-    if (!row) return null;
-    return { seq: Number(row.seq), upserted: row.version === null ? [] : [{ version: row.version, terms: row.terms, terms_seq: row.terms_seq }] };
-  }
-  const [row] = await t.query<{ seq: number }>(INSERT_EVENT, values);
-  return row ? { seq: Number(row.seq) } : null;
+  // A new row carries its search terms (search.ts); an update leaves them, and returns them for
+  // writeTerms to compare: no read of the row just written.
+  return { ev, now: Date.now(), terms: p?.kind === 'application' ? termsOf(p.doc.id, p.doc) : [] };
 }
 
-/** An application row's values in the column order of its INSERTs; with `seq` null, its two columns are the statement's. */
-function applicationRow(ev: NewEvent, doc: ApplicationDoc, now: number, terms: string[], seq: number | null): SqlValue[] {
-  const head: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now];
-  return seq === null ? [...head, ev.event_created_at, joinTerms(terms)] : [...head, seq, ev.event_created_at, joinTerms(terms), seq];
+/**
+ * PostgreSQL, once per group run together, after readAhead: the rows of its first events, while
+ * they are snapshots of distinct pratiche (stageable), in one statement instead of one each. A
+ * single post's snapshot was 2 of the API's ~3 round trips per event, its key's lookup the other
+ * (BENCHMARKS.md, "A group's snapshots in one statement"). Each is classified against the
+ * pratica as it stood before the group, which is right: none of the events before it in the
+ * group touched that pratica. appendInTx then takes each one's row from `shared.ahead`. Never
+ * in a group run apart, where each request's rows must stay inside its savepoint.
+ */
+export async function insertAhead(t: Db, shared: AppendShared, events: NewEvent[]): Promise<void> {
+  const n = stageable(t, events);
+  if (n < 2) return;
+  const staged: Staged[] = [];
+  for (const given of events.slice(0, n)) staged.push(await stage(t, shared, given));
+  const rows = await insertStaged(t, staged);
+  staged.forEach((s, i) => shared.ahead.set(events[i], { staged: s, inserted: rows[i] }));
 }
 
 /**
@@ -277,7 +248,7 @@ export async function enqueue(t: Db, ev: EventRecord, hooks: Webhook[], now: num
   return hooks.length;
 }
 
-async function project(t: Db, ev: NewEvent, inserted: { seq: number; upserted?: Upserted }, now: number, terms: string[], held: HeldWrites): Promise<boolean> {
+async function project(t: Db, ev: NewEvent, inserted: NonNullable<Inserted>, now: number, terms: string[], held: HeldWrites): Promise<boolean> {
   const { seq } = inserted;
   const p = ev.projection!;
   if (p.kind === 'service') {

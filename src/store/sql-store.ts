@@ -16,7 +16,7 @@ import { recoverSkipped, webhookHealth, type Recovery, type WebhookHealth } from
 import { purgeOlderThan, type PurgeResult } from './retention.js';
 import { SqlDeliveryStore } from './delivery-store.js';
 import { GroupCommit } from './group-commit.js';
-import { appendInTx, appendTestDelivery, DEFAULT_FANOUT_CHUNK, newAppendShared, type AppendShared } from './outbox.js';
+import { appendInTx, appendTestDelivery, DEFAULT_FANOUT_CHUNK, insertAhead, newAppendShared, type AppendShared } from './outbox.js';
 import { expandNextFanOut } from './fanout.js';
 import { readAhead } from './applied.js';
 import { flushHeld, newHeldWrites } from './held-writes.js';
@@ -60,6 +60,8 @@ export class SqlStore extends SqlDeliveryStore implements Store {
       newShared: () => newAppendShared(this.chunk),
       // PostgreSQL: the group's pratiche with snapshots to classify, locked and read in two statements (applied.ts).
       begin: (t, requests, shared) => readAhead(t, shared.applied, requests.flat()),
+      // PostgreSQL: the rows of the group's snapshots, one statement for them all (outbox.ts).
+      beginTogether: (t, requests, shared) => insertAhead(t, shared, requests.flat()),
       // The group's payloads, deliveries and terms: a few statements for all its events.
       settle: (t, shared) => flushHeld(t, shared.held),
       drop: (shared) => {

@@ -240,6 +240,57 @@ export function entityCases(withStore: StoreCase): void {
       assert.equal((await deliveriesOf(store, t.id)).length, 3, 'created, 2000 → 4000 and 4000 → 7000 fire; the update and the late one do not');
     }));
 
+    it('writes a group of single snapshots as the posts came, however many go in one statement', withStore(async (store) => {
+      // On PostgreSQL the first snapshots of a group, of distinct pratiche, go in as one
+      // statement (outbox.ts, insertAhead); the rest, and every event on SQLite, one by one.
+      const t = await tenant(store);
+      const svc = await service(store, t.id);
+      await webhook(store, t.id, { trigger: 'all' });
+      const doc = (id: string, status: number, subject: string) => normalizeApplication({ id, tenant: t.id, service_id: svc.id, status, subject });
+      const classified = (d: ReturnType<typeof doc>, at: number): NewEvent => ({
+        ...snapshotEvent(t.id, d, at, 'application.snapshot'), classify: (prior) => classifyAgainst(prior, d, at),
+      });
+      const [p1, p2, p3, p4] = [uuid(), uuid(), uuid(), uuid()];
+      const [before] = await store.appendEvents([classified(doc(p2, 2000, 'p2 first'), T0 + 1000)]);
+      const posts = await Promise.all([
+        store.appendEvents([classified(doc(p1, 2000, 'p1 first'), T0 + 1000)]),
+        store.appendEvents([classified(doc(p2, 4000, 'p2 second'), T0 + 2000)]),
+        // A snapshot whose sender set its type: written as it came.
+        store.appendEvents([snapshotEvent(t.id, doc(p3, 1900, 'p3 only'), T0 + 1000, EVENT_TYPES.applicationCreated)]),
+        // An event_id the tenant used already: answered with that event, nothing written.
+        store.appendEvents([{ ...classified(doc(p4, 2000, 'p4 never'), T0 + 1000), event_id: before.event.event_id }]),
+        // A second snapshot of a pratica of this group: judged against the first one.
+        store.appendEvents([classified(doc(p1, 4000, 'p1 second'), T0 + 3000)]),
+        // Older than p2's second: outdated, the pratica stays.
+        store.appendEvents([classified(doc(p2, 7000, 'p2 late'), T0 + 1500)]),
+      ]);
+      const rs = posts.map(([r]) => r);
+      assert.deepEqual(rs.map((r) => r.event.type), [EVENT_TYPES.applicationCreated, EVENT_TYPES.applicationStatusChanged,
+        EVENT_TYPES.applicationCreated, EVENT_TYPES.applicationCreated, EVENT_TYPES.applicationStatusChanged, OUTDATED_SNAPSHOT_TYPE]);
+      assert.deepEqual(rs.map((r) => [r.created, r.projected]), [[true, true], [true, true], [true, true], [false, false], [true, true], [true, false]]);
+      assert.deepEqual(rs[3].event, before.event, 'the repeat is answered with the event it repeats');
+      assert.deepEqual(rs[1].event.data, { application: doc(p2, 4000, 'p2 second'), from: 2000, to: 4000, message: null });
+      assert.deepEqual(rs[4].event.data, { application: doc(p1, 4000, 'p1 second'), from: 2000, to: 4000, message: null });
+      const written = rs.filter((r) => r.created);
+      const seqs = written.map((r) => r.event.seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'the log keeps the order the posts came in');
+      assert.ok(seqs[0] > before.event.seq);
+      for (const r of written) assert.deepEqual(await store.getEvent(t.id, r.event.event_id), r.event, 'each event as answered');
+      const state = async (id: string) => {
+        const a = await store.getApplication(t.id, id);
+        return a && [a.status, a.version, a.doc.subject, a.last_event_at];
+      };
+      assert.deepEqual(await state(p1), [4000, 2, 'p1 second', T0 + 3000]);
+      assert.deepEqual(await state(p2), [4000, 2, 'p2 second', T0 + 2000]);
+      assert.deepEqual(await state(p3), [1900, 1, 'p3 only', T0 + 1000]);
+      assert.equal(await state(p4), null, 'a repeated event projects nothing');
+      const found = async (q: string) => (await store.listApplications(t.id, { q }, { limit: 10 })).items.map((a) => a.id);
+      assert.deepEqual(await found('p3'), [p3], 'a pratica made in the group is searchable');
+      assert.deepEqual(await found('second'), [p2, p1], 'and one moved in it by its new words');
+      assert.equal((await deliveriesOf(store, t.id)).length, 1 + rs.reduce((n, r) => n + r.deliveries, 0));
+      assert.deepEqual(rs.map((r) => r.deliveries), [1, 1, 1, 0, 1, 0], 'created and status changes fire; the repeat and the late one do not');
+    }));
+
     it("keeps the same application id of two tenants apart in every mode", withStore(async (store) => {
       const a = await tenant(store);
       const b = await tenant(store);
