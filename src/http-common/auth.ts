@@ -11,14 +11,64 @@ import type { FastifyRequest } from 'fastify';
 import './fastify.js';
 import { ApiError } from './errors.js';
 import { limiter } from './quotas.js';
+import { RevokedKeyError } from '../store/index.js';
 
-export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; keyId: string };
+/**
+ * Who a request acts as. `checkAtWrite`: the tenant's key came from the recent keys, not from a
+ * lookup, and the route's write must check it (liveKeyOf).
+ */
+export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; keyId: string; checkAtWrite?: true };
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
   }
+  interface FastifyContextConfig {
+    /**
+     * The route's only read or write is one that checks the key itself (store.appendEvents'
+     * liveKey): its key may come from the recent keys instead of a lookup.
+     */
+    keyCheckedAtWrite?: boolean;
+  }
 }
+
+/**
+ * API keys found live lately, by hash, for the routes whose write checks the key again inside
+ * its own transaction (`keyCheckedAtWrite`: POST /api/events, the core's one event per request).
+ * There a lookup before the write was a round trip of its own for every event on PostgreSQL,
+ * more than a third of the API's statements; the write's check is one statement for a whole
+ * group (sql-store.ts). A key revoked before the write's transaction is refused there, in this
+ * process or any other, as the lookup would have refused it. An entry lives a minute, then the
+ * lookup runs again (and marks the key used: findLiveByHash writes that once a minute); at most
+ * RECENT_KEYS are kept.
+ */
+class RecentKeys {
+  static readonly TTL_MS = 60_000;
+  private readonly byHash = new Map<string, { tenantId: string; keyId: string; at: number }>();
+
+  constructor(private readonly max: number) {}
+
+  get(hash: string): { tenantId: string; keyId: string } | undefined {
+    const hit = this.byHash.get(hash);
+    if (hit && Date.now() - hit.at < RecentKeys.TTL_MS) return hit;
+    if (hit) this.byHash.delete(hash);
+    return undefined;
+  }
+
+  set(hash: string, tenantId: string, keyId: string): void {
+    this.byHash.delete(hash);
+    // Oldest first out (a Map keeps insertion order).
+    if (this.byHash.size >= this.max) this.byHash.delete(this.byHash.keys().next().value!);
+    this.byHash.set(hash, { tenantId, keyId, at: Date.now() });
+  }
+
+  /** A write found the key revoked: its next request looks it up (and counts as a failure there). */
+  forget(keyId: string): void {
+    for (const [hash, k] of this.byHash) if (k.keyId === keyId) this.byHash.delete(hash);
+  }
+}
+
+const RECENT_KEYS = 10_000;
 
 export const authPlugin = fp<{ adminTokenHash: string }>(async (app, opts) => {
   app.decorateRequest('principal');
@@ -33,6 +83,10 @@ export const authPlugin = fp<{ adminTokenHash: string }>(async (app, opts) => {
     key: (r) => (r.principal.kind === 'admin' ? 'admin' : r.principal.keyId),
     what: 'too many requests with this credential (MESSO_API_REQUESTS_PER_MINUTE)',
   });
+  const recent = new RecentKeys(RECENT_KEYS);
+  app.addHook('onError', async (request, _reply, error) => {
+    if (error instanceof RevokedKeyError && request.principal?.kind === 'tenant') recent.forget(request.principal.keyId);
+  });
   app.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -43,17 +97,29 @@ export const authPlugin = fp<{ adminTokenHash: string }>(async (app, opts) => {
     if (timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) {
       request.principal = { kind: 'admin' };
     } else {
-      const key = await app.runtime.store.findApiKeyByHash(hash);
-      if (!key) {
-        await failures.take(request, reply);
-        throw new ApiError('unauthorized', 'the token is not valid or was revoked');
+      const cached = request.routeOptions.config?.keyCheckedAtWrite ? recent.get(hash) : undefined;
+      if (cached) {
+        request.principal = { kind: 'tenant', tenantId: cached.tenantId, keyId: cached.keyId, checkAtWrite: true };
+      } else {
+        const key = await app.runtime.store.findApiKeyByHash(hash);
+        if (!key) {
+          await failures.take(request, reply);
+          throw new ApiError('unauthorized', 'the token is not valid or was revoked');
+        }
+        recent.set(hash, key.tenant_id, key.id);
+        request.principal = { kind: 'tenant', tenantId: key.tenant_id, keyId: key.id };
       }
-      request.principal = { kind: 'tenant', tenantId: key.tenant_id, keyId: key.id };
-      request.tenantId = key.tenant_id;
+      request.tenantId = request.principal.tenantId;
     }
     await requests.take(request, reply);
   });
 });
+
+/** What a write must check of the request's key (store.appendEvents): its id when no lookup checked it. */
+export function liveKeyOf(request: FastifyRequest): { liveKey?: string } {
+  const p = request.principal;
+  return p.kind === 'tenant' && p.checkAtWrite ? { liveKey: p.keyId } : {};
+}
 
 /** Does this request carry the admin token (`Authorization: Bearer <admin token>`)? Constant time. */
 export function hasAdminToken(request: FastifyRequest, adminTokenHash: string): boolean {

@@ -9,7 +9,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
-import { BadCursorError, ConflictError, DuplicateError, isStoreUnavailable } from '../store/index.js';
+import { BadCursorError, ConflictError, DuplicateError, isStoreUnavailable, RevokedKeyError } from '../store/index.js';
 import { InputError, MissingError, QuotaError } from '../usecases/errors.js';
 import { COMPONENTS } from './components.js';
 import { ApiError, problemBody, PROBLEMS, type ProblemCode } from './errors.js';
@@ -172,6 +172,9 @@ export async function createBaseApp(runtime: Runtime, opts: { logger: Logger | f
       code = 'bad_cursor';
       detail = err.message;
       extra = { field: 'cursor' };
+    } else if (err instanceof RevokedKeyError) {
+      code = 'unauthorized';
+      detail = err.message;
     } else if (err instanceof ConflictError) {
       code = 'conflict';
       detail = err.message;

@@ -9,6 +9,15 @@ import type { IssuedCredential } from './types.js';
 
 export type CredentialTableName = 'api_keys' | 'ingest_tokens';
 
+/** Which of these secrets (by id) are live, read in `t`: one statement for a group's writes (sql-store.ts). */
+export async function liveOf(t: Db, table: CredentialTableName, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await t.query<{ id: string }>(
+    `SELECT id FROM ${table} WHERE id IN (${ids.map(() => '?').join(', ')}) AND revoked_at IS NULL`, ids,
+  );
+  return new Set(rows.map((r) => String(r.id)));
+}
+
 export class CredentialTable {
   constructor(private readonly db: Db, private readonly table: CredentialTableName) {}
 

@@ -55,7 +55,7 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
 // The port, its parts and its errors.
 export type { Store } from './store.js';
 export type { StoreOptions } from './sql-store.js';
-export { NotFoundError, ConflictError, DuplicateError } from './store.js';
+export { NotFoundError, ConflictError, DuplicateError, RevokedKeyError } from './store.js';
 export type { DispatchStore, ClaimOptions, ClaimedDelivery, AttemptOutcome } from './dispatch-store.js';
 export type { DeliveryStore, QueueStats, WebhookStats, MinuteBucket, BulkAction } from './delivery-store.js';
 export type { WebhookHealth, Recovery } from './webhook-health.js';

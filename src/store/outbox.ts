@@ -60,6 +60,8 @@ export interface AppendShared {
   held: HeldWrites;
   /** The pratiche as they stand in the transaction, for classifying snapshots (applied.ts). */
   applied: AppliedCache;
+  /** The API keys of the group's requests that are live in this transaction (appendEvents' liveKey). */
+  liveKeys: Set<string>;
   /** Events whose rows insertAhead wrote for the whole group, staged as they went in. */
   ahead: Map<NewEvent, { staged: Staged; inserted: Inserted }>;
 }
@@ -67,7 +69,7 @@ export interface AppendShared {
 export function newAppendShared(chunk = DEFAULT_FANOUT_CHUNK): AppendShared {
   return {
     webhooksByTenant: new Map(), newestWebhookByTenant: new Map(), queuedByTenant: new Map(), room: chunk, held: newHeldWrites(),
-    applied: new Map(), ahead: new Map(),
+    applied: new Map(), liveKeys: new Set(), ahead: new Map(),
   };
 }
 

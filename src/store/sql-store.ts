@@ -7,7 +7,7 @@ import { uuid } from '../domain/ids.js';
 import { seal, type Keyring } from '../domain/encryption.js';
 import { EVENT_TYPES, MESSO_APP_ID, type EventRecord } from '../domain/events.js';
 import type { ApplicationDoc } from '../domain/application.js';
-import { CredentialTable } from './credentials.js';
+import { CredentialTable, liveOf } from './credentials.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
 import { migrate, type Migration } from './migrations/index.js';
 import { sealAtRest } from './sealing.js';
@@ -24,7 +24,7 @@ import { STATUS } from './sql.js';
 export { endpointKey } from './outbox.js';
 import { SqlInspectorStore } from './inspector-store.js';
 import { SqlIngestTokenStore } from './ingest-token-store.js';
-import { DuplicateError, type Store } from './store.js';
+import { DuplicateError, RevokedKeyError, type Store } from './store.js';
 import {
   decodeCursor, toApplication, toEvent, toPage, toService, toTenant, toWebhook,
 } from './rows.js';
@@ -34,6 +34,13 @@ import type {
 } from './types.js';
 
 const b = (v: boolean): number => (v ? 1 : 0);
+
+/** One appendEvents call, as its group commit takes it. */
+interface AppendRequest {
+  events: NewEvent[];
+  /** An API key to read in the transaction: revoked, the request is refused (RevokedKeyError). */
+  liveKey?: string;
+}
 
 /** How a store renders the bodies it freezes. */
 export interface StoreOptions {
@@ -48,7 +55,7 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   readonly ingestTokens: SqlIngestTokenStore;
   private readonly apiKeys: CredentialTable;
   /** Concurrent appendEvents calls share a transaction (group-commit.ts). */
-  private readonly appends: GroupCommit<NewEvent[], AppendResult[], AppendShared>;
+  private readonly appends: GroupCommit<AppendRequest, AppendResult[], AppendShared>;
 
   constructor(db: Db, private readonly migrations: Migration[], ring: Keyring, private readonly options: StoreOptions = {}) {
     super(db, ring);
@@ -56,12 +63,19 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     this.ingestTokens = new SqlIngestTokenStore(db);
     this.apiKeys = new CredentialTable(db, 'api_keys');
     this.appends = new GroupCommit(db, {
-      work: (t, events, shared) => appendInTx(t, events, { ring: this.ring, typePrefix: this.options.cloudEventsTypePrefix, shared, holdWrites: true }),
+      work: (t, { events, liveKey }, shared) => {
+        if (liveKey !== undefined && !shared.liveKeys.has(liveKey)) throw new RevokedKeyError();
+        return appendInTx(t, events, { ring: this.ring, typePrefix: this.options.cloudEventsTypePrefix, shared, holdWrites: true });
+      },
       newShared: () => newAppendShared(this.chunk),
-      // PostgreSQL: the group's pratiche with snapshots to classify, locked and read in two statements (applied.ts).
-      begin: (t, requests, shared) => readAhead(t, shared.applied, requests.flat()),
+      begin: async (t, requests, shared) => {
+        // The keys its requests did not look up (appendEvents' liveKey), in one statement.
+        shared.liveKeys = await liveOf(t, 'api_keys', [...new Set(requests.flatMap((r) => r.liveKey ?? []))]);
+        // PostgreSQL: the group's pratiche with snapshots to classify, locked and read in two statements (applied.ts).
+        await readAhead(t, shared.applied, requests.flatMap((r) => r.events));
+      },
       // PostgreSQL: the rows of the group's snapshots, one statement for them all (outbox.ts).
-      beginTogether: (t, requests, shared) => insertAhead(t, shared, requests.flat()),
+      beginTogether: (t, requests, shared) => insertAhead(t, shared, requests.flatMap((r) => r.events)),
       // The group's payloads, deliveries and terms: a few statements for all its events.
       settle: (t, shared) => flushHeld(t, shared.held),
       drop: (shared) => {
@@ -73,7 +87,7 @@ export class SqlStore extends SqlDeliveryStore implements Store {
         if (outs.some((rs) => rs.some((r) => r.deliveries > 0))) await this.notifyWake(t);
       },
       // Up to 1,000 events a transaction: a batch of 1,000 goes alone, 32 single posts together.
-      weight: (events) => events.length, maxWeight: 1000,
+      weight: (r) => r.events.length, maxWeight: 1000,
       // SQLite runs one transaction at a time anyway. PostgreSQL overlaps two groups' round trips
       // (a remote server's latency is hidden by the other group); more makes smaller groups. Bench,
       // ingest alone, server on the same 2 cores, two rounds: 1 group 504–523 ev/s (CPU 5.0–5.3 s
@@ -288,8 +302,8 @@ export class SqlStore extends SqlDeliveryStore implements Store {
   // ── events (the transactional outbox) ─────────────────────────────────────
 
   /** The events, their projections and deliveries, committed before this resolves. */
-  async appendEvents(events: NewEvent[]): Promise<AppendResult[]> {
-    return this.appends.submit(events);
+  async appendEvents(events: NewEvent[], opts: { liveKey?: string } = {}): Promise<AppendResult[]> {
+    return this.appends.submit({ events, liveKey: opts.liveKey });
   }
 
   private async appendInTx(t: Db, events: NewEvent[]): Promise<AppendResult[]> {

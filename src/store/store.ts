@@ -16,6 +16,15 @@ import type { IngestTokenStore } from './ingest-token-store.js';
 export class NotFoundError extends Error {}
 /** A concurrent change won: the caller's view is stale (optimistic concurrency). */
 export class ConflictError extends Error {}
+/**
+ * The API key a write came with was revoked (or removed) before the write's transaction: nothing
+ * was written. Only for a write that checks its key itself (appendEvents' `liveKey`).
+ */
+export class RevokedKeyError extends Error {
+  constructor() {
+    super('the token is not valid or was revoked');
+  }
+}
 /** A unique value (slug, external id…) is already taken. */
 export class DuplicateError extends Error {
   constructor(message: string, readonly field: string) {
@@ -72,8 +81,13 @@ export interface Store extends DeliveryStore, DispatchStore {
    * event_id this tenant sent before is not written again: its result has `created: false`.
    * Ids (event_id, service and application ids) are unique per tenant: another tenant's same
    * id is another thing, and nothing tells one tenant that another holds it.
+   *
+   * `liveKey`: the id of the API key the request came with, when the caller did not look it up
+   * (a cache): it is read in the events' own transaction, and if it is revoked by then nothing is
+   * written and RevokedKeyError is thrown. A revocation committed before the write refuses it,
+   * exactly as a lookup before the transaction would.
    */
-  appendEvents(events: NewEvent[]): Promise<AppendResult[]>;
+  appendEvents(events: NewEvent[], opts?: { liveKey?: string }): Promise<AppendResult[]>;
   /**
    * Writes the next chunk of a fan-out too large for its event's transaction (fanout.ts), in a
    * transaction of its own; `job: false` when none was waiting.

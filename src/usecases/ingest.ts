@@ -68,9 +68,12 @@ async function checkFanOut(deps: IngestDeps, tenantId: string, events: NewEvent[
 
 /**
  * Appends the events for a tenant. `fieldOf(i)` names the i-th input in errors (`events.3.`
- * in a batch, nothing for a single event).
+ * in a batch, nothing for a single event). `liveKey`: an API key to check in the write itself
+ * (store.appendEvents).
  */
-export async function ingestEvents(deps: IngestDeps, tenantId: string, inputs: IngestInput[], fieldOf: (i: number) => string): Promise<AppendResult[]> {
+export async function ingestEvents(
+  deps: IngestDeps, tenantId: string, inputs: IngestInput[], fieldOf: (i: number) => string, opts: { liveKey?: string } = {},
+): Promise<AppendResult[]> {
   const events: NewEvent[] = [];
   const ids = new Set<string>();
   for (let i = 0; i < inputs.length; i++) {
@@ -80,7 +83,7 @@ export async function ingestEvents(deps: IngestDeps, tenantId: string, inputs: I
   }
   for (let i = 0; i < inputs.length; i++) events.push(toNewEvent(tenantId, inputs[i], fieldOf(i)));
   await checkFanOut(deps, tenantId, events);
-  const results = await deps.store.appendEvents(events);
+  const results = await deps.store.appendEvents(events, opts);
   if (results.some((r) => r.created)) deps.work.notify();
   return results;
 }

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { formatRome } from '../../domain/dates.js';
 import { EVENT_TYPE_PATTERN, type EventRecord } from '../../domain/events.js';
 import { ingestEvents } from '../../usecases/ingest.js';
-import { tenantOf } from '../../http-common/auth.js';
+import { liveKeyOf, tenantOf } from '../../http-common/auth.js';
 import { ApiError, notFound } from '../../http-common/errors.js';
 import { ref } from '../../http-common/components.js';
 import { ok } from '../../http-common/openapi.js';
@@ -71,7 +71,7 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
   });
 
   const ingest = async (request: FastifyRequest, inputs: IngestEvent[], fieldOf: (i: number) => string) => {
-    const results = await ingestEvents(app.runtime, await tenantOf(request), inputs, fieldOf);
+    const results = await ingestEvents(app.runtime, await tenantOf(request), inputs, fieldOf, liveKeyOf(request));
     const created = results.filter((r) => r.created).length;
     if (created > 0) app.runtime.metrics.recordIngest('api', 'created', created);
     if (created < results.length) app.runtime.metrics.recordIngest('api', 'duplicate', results.length - created);
@@ -79,6 +79,8 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
   };
 
   app.post<{ Body: IngestEvent }>('/events', {
+    // A core's one event per request: its key is checked in the event's own transaction (auth.ts).
+    config: { keyCheckedAtWrite: true },
     schema: {
       tags, operationId: 'ingestEvent', summary: 'Ingest one event (idempotent on event_id)', body: IngestEvent,
       description: 'Answers `{event_id, seq, type}` (201 new, 200 a repeat, with the original\'s). With `Prefer: return=representation`, the whole event.',
