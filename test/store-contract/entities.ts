@@ -289,6 +289,13 @@ export function entityCases(withStore: StoreCase): void {
       assert.deepEqual(await found('second'), [p2, p1], 'and one moved in it by its new words');
       assert.equal((await deliveriesOf(store, t.id)).length, 1 + rs.reduce((n, r) => n + r.deliveries, 0));
       assert.deepEqual(rs.map((r) => r.deliveries), [1, 1, 1, 0, 1, 0], 'created and status changes fire; the repeat and the late one do not');
+      // A batch of 70 pratiche goes in over several statements (32 a statement): each once, in order.
+      const many = Array.from({ length: 70 }, (_, i) => classified(doc(uuid(), 2000, `batch ${i}`), T0 + 1000));
+      const batch = await store.appendEvents(many);
+      assert.ok(batch.every((r) => r.created && r.projected && r.event.type === EVENT_TYPES.applicationCreated));
+      assert.deepEqual(batch.map((r) => r.event.event_id), many.map((e) => e.event_id));
+      assert.ok(batch.every((r, i) => i === 0 || r.event.seq > batch[i - 1].event.seq), 'the log keeps the batch order');
+      for (const [i, e] of many.entries()) assert.deepEqual(await state(String(e.subject)), [2000, 1, `batch ${i}`, T0 + 1000]);
     }));
 
     it("keeps the same application id of two tenants apart in every mode", withStore(async (store) => {
