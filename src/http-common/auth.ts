@@ -25,8 +25,11 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /**
-     * The route's only read or write is one that checks the key itself (store.appendEvents'
-     * liveKey): its key may come from the recent keys instead of a lookup.
+     * The route's write checks the key itself (store.appendEvents' liveKey), and nothing before
+     * it answers with the tenant's data: its key may come from the recent keys instead of a
+     * lookup. (The one read before it, the fan-out cap's count of webhooks, runs only when
+     * MESSO_MAX_DELIVERIES_PER_BATCH is set below the webhooks a tenant may have, and tells a
+     * key revoked within the minute only a count it could read a minute before.)
      */
     keyCheckedAtWrite?: boolean;
   }

@@ -120,9 +120,10 @@ async function stage(t: Db, shared: AppendShared, given: NewEvent): Promise<Stag
 /**
  * PostgreSQL, once per group run together, after readAhead: the rows of its first events, while
  * they are snapshots of distinct pratiche (stageable), in one statement instead of one each. A
- * single post's snapshot was 2 of the API's ~3 round trips per event, its key's lookup the other
- * (BENCHMARKS.md, "A group's snapshots in one statement"). Each is classified against the
- * pratica as it stood before the group, which is right: none of the events before it in the
+ * single post's snapshot was one of the API's ~3 round trips per event (its key's lookup another,
+ * the group's own statements the third); with the key checked in the group too (sql-store.ts),
+ * ~1.2 are left (BENCHMARKS.md, "The API's round trips per event"). Each is classified against
+ * the pratica as it stood before the group, which is right: none of the events before it in the
  * group touched that pratica. appendInTx then takes each one's row from `shared.ahead`. Never
  * in a group run apart, where each request's rows must stay inside its savepoint.
  */
