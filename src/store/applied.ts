@@ -20,7 +20,8 @@ import type { NewEvent } from './types.js';
 /** Per transaction: each pratica as it stands in it (null: none yet), by tenant and id. */
 export type AppliedCache = Map<string, AppliedSnapshot | null>;
 
-const keyOf = (tenantId: string, id: string): string => JSON.stringify([tenantId, id]);
+/** A pratica's key: its tenant and its id (ids are per tenant). */
+export const praticaKey = (tenantId: string, id: string): string => JSON.stringify([tenantId, id]);
 
 /** The event with the type and data its classification gives, against the pratica as applied in `t`. */
 export async function classifyInTx(t: Db, cache: AppliedCache, ev: NewEvent): Promise<NewEvent> {
@@ -28,7 +29,7 @@ export async function classifyInTx(t: Db, cache: AppliedCache, ev: NewEvent): Pr
   if (!ev.classify || p?.kind !== 'application' || p.mode !== 'newer') {
     throw new Error('classify needs an application projection in newer mode');
   }
-  const key = keyOf(ev.tenant_id, p.doc.id);
+  const key = praticaKey(ev.tenant_id, p.doc.id);
   let prior = cache.get(key);
   if (prior === undefined) {
     const [row] = await t.query('SELECT * FROM applications WHERE tenant_id = ? AND id = ?', [ev.tenant_id, p.doc.id]);
@@ -42,7 +43,7 @@ export async function classifyInTx(t: Db, cache: AppliedCache, ev: NewEvent): Pr
 /** The event's projection moved the pratica: later snapshots of this transaction see it. */
 export function noteApplied(cache: AppliedCache, ev: NewEvent): void {
   const p = ev.projection;
-  if (p?.kind === 'application') cache.set(keyOf(ev.tenant_id, p.doc.id), { doc: p.doc, at: ev.event_created_at });
+  if (p?.kind === 'application') cache.set(praticaKey(ev.tenant_id, p.doc.id), { doc: p.doc, at: ev.event_created_at });
 }
 
 /** First keys of the advisory locks: per pratica ('prat') and per tenant ('tena'); the second is a hash. */
@@ -89,7 +90,7 @@ export async function readAhead(t: Db, cache: AppliedCache, events: NewEvent[]):
   const pairs = new Map<string, { t: string; i: string }>();
   for (const ev of events) {
     const p = ev.projection;
-    if (ev.classify && p?.kind === 'application') pairs.set(keyOf(ev.tenant_id, p.doc.id), { t: ev.tenant_id, i: p.doc.id });
+    if (ev.classify && p?.kind === 'application') pairs.set(praticaKey(ev.tenant_id, p.doc.id), { t: ev.tenant_id, i: p.doc.id });
   }
   if (pairs.size === 0) return;
   const wanted = [...pairs.values()];
@@ -97,7 +98,7 @@ export async function readAhead(t: Db, cache: AppliedCache, events: NewEvent[]):
   const rows = await t.query(READ_PRATICHE, [JSON.stringify([...new Set(wanted.map((w) => w.t))]), JSON.stringify(wanted.map((w) => w.i))]);
   for (const key of pairs.keys()) cache.set(key, null);
   for (const row of rows) {
-    const key = keyOf(String(row.tenant_id), String(row.id));
+    const key = praticaKey(String(row.tenant_id), String(row.id));
     if (pairs.has(key)) cache.set(key, applied(row));
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { ApplicationDoc } from '../domain/application.js';
 import type { Db, SqlValue } from './db.js';
+import { praticaKey } from './applied.js';
 import { joinTerms } from './search.js';
 import type { NewEvent } from './types.js';
 
@@ -52,19 +53,19 @@ const INSERT_EVENT_WITH_SNAPSHOT = `WITH ev AS (${INSERT_EVENT}),
   ap AS (${upsertSnapshot('SELECT ?, ?, ?, ?, ?, 1, ?, ?, ev.seq, ?, ?, ev.seq FROM ev')})
   SELECT ev.seq, ap.version, ap.terms, ap.terms_seq FROM ev LEFT JOIN ap ON true`;
 
-/** Does the event go in with its snapshot in one statement (INSERT_EVENT_WITH_SNAPSHOT)? */
-const withSnapshot = (t: Db, ev: NewEvent): boolean =>
-  t.dialect === 'postgres' && ev.projection?.kind === 'application' && ev.projection.mode === 'newer';
+/** The snapshot that goes in with the event in one statement (INSERT_EVENT_WITH_SNAPSHOT); null when they go apart. */
+const snapshotWith = (t: Db, ev: NewEvent): ApplicationDoc | null =>
+  t.dialect === 'postgres' && ev.projection?.kind === 'application' && ev.projection.mode === 'newer' ? ev.projection.doc : null;
 
 /** The event's new row (null when its event_id is taken), with its snapshot's upsert when both went in one statement. */
 export async function insertEvent(t: Db, { ev, now, terms }: Staged): Promise<Inserted> {
   const values: SqlValue[] = [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
     JSON.stringify(ev.data), now];
-  const p = ev.projection;
-  if (withSnapshot(t, ev) && p?.kind === 'application') {
+  const doc = snapshotWith(t, ev);
+  if (doc) {
     const [row] = await t.query<{ seq: number; version: number | null; terms: string | null; terms_seq: number | null }>(
       INSERT_EVENT_WITH_SNAPSHOT,
-      [...values, ...applicationRow(ev, p.doc, now, terms, null)],
+      [...values, ...applicationRow(ev, doc, now, terms, null)],
     );
     return row ? inserted(row) : null;
   }
@@ -109,8 +110,9 @@ export function stageable(t: Db, events: NewEvent[]): number {
   const ids = new Set<string>();
   let n = 0;
   for (const ev of events) {
-    if (!withSnapshot(t, ev) || ev.projection?.kind !== 'application') break;
-    const pratica = JSON.stringify([ev.tenant_id, ev.projection.doc.id]);
+    const doc = snapshotWith(t, ev);
+    if (!doc) break;
+    const pratica = praticaKey(ev.tenant_id, doc.id);
     const id = JSON.stringify([ev.tenant_id, ev.event_id]);
     if (pratiche.has(pratica) || ids.has(id)) break;
     pratiche.add(pratica);
@@ -127,12 +129,12 @@ export function stageable(t: Db, events: NewEvent[]): number {
  */
 export async function insertStaged(t: Db, staged: Staged[]): Promise<Inserted[]> {
   const rows = staged.map(({ ev, now, terms }, o) => {
-    const p = ev.projection;
-    if (p?.kind !== 'application') throw new Error('insertStaged takes snapshots only');
+    const doc = snapshotWith(t, ev);
+    if (!doc) throw new Error('insertStaged takes stageable snapshots only');
     return {
       o, event_id: ev.event_id, tenant_id: ev.tenant_id, type: ev.type, subject: ev.subject, event_version: ev.event_version,
       event_created_at: ev.event_created_at, app_id: ev.app_id, data: JSON.stringify(ev.data), now,
-      id: p.doc.id, service_id: p.doc.service_id, status: p.doc.status, doc: JSON.stringify(p.doc), terms: joinTerms(terms),
+      id: doc.id, service_id: doc.service_id, status: doc.status, doc: JSON.stringify(doc), terms: joinTerms(terms),
     };
   });
   const back = await t.query<{ o: number; seq: number; version: number | null; terms: string | null; terms_seq: number | null }>(
