@@ -4,8 +4,8 @@
  * right lookup key), a display prefix, and when it was created, revoked and last used.
  */
 import type { Db } from './db.js';
-import { toCredential } from './rows.js';
-import type { IssuedCredential } from './types.js';
+import { toCredential, toTenant } from './rows.js';
+import type { IssuedCredential, Tenant } from './types.js';
 
 export type CredentialTableName = 'api_keys' | 'ingest_tokens';
 
@@ -48,9 +48,30 @@ export class CredentialTable {
   /** The live (not revoked) secret with this hash, marking it used. */
   async findLiveByHash(hash: string): Promise<IssuedCredential | null> {
     const rows = await this.db.query(`SELECT * FROM ${this.table} WHERE hash = ? AND revoked_at IS NULL`, [hash]);
-    if (!rows[0]) return null;
-    const c = toCredential(rows[0]);
-    // Written at most once a minute: a busy integration must not turn every request into a write.
+    return rows[0] ? this.markUsed(toCredential(rows[0])) : null;
+  }
+
+  /**
+   * findLiveByHash with the secret's tenant, in one statement: on PostgreSQL one round trip where
+   * the secret and then its tenant were two.
+   */
+  async findLiveWithTenant(hash: string): Promise<{ credential: IssuedCredential; tenant: Tenant } | null> {
+    const rows = await this.db.query(
+      `SELECT c.*, t.name AS tenant_name, t.slug AS tenant_slug, t.external_id AS tenant_external_id,
+         t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at
+       FROM ${this.table} c JOIN tenants t ON t.id = c.tenant_id WHERE c.hash = ? AND c.revoked_at IS NULL`, [hash],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    const tenant = toTenant({
+      id: r.tenant_id, name: r.tenant_name, slug: r.tenant_slug, external_id: r.tenant_external_id,
+      created_at: r.tenant_created_at, updated_at: r.tenant_updated_at,
+    });
+    return { credential: await this.markUsed(toCredential(r)), tenant };
+  }
+
+  /** Written at most once a minute: a busy integration must not turn every request into a write. */
+  private async markUsed(c: IssuedCredential): Promise<IssuedCredential> {
     const now = Date.now();
     if (c.last_used_at === null || now - c.last_used_at > 60_000) {
       await this.db.execute(`UPDATE ${this.table} SET last_used_at = ? WHERE id = ?`, [now, c.id]);

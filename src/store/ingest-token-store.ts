@@ -8,7 +8,7 @@
 import { prefixedId, sha256 } from '../domain/ids.js';
 import { CredentialTable } from './credentials.js';
 import type { Db } from './db.js';
-import type { IssuedCredential } from './types.js';
+import type { IssuedCredential, Tenant } from './types.js';
 
 /** An ingest token; its prefix is `ingt_` and 4 characters. */
 export type IngestToken = IssuedCredential;
@@ -24,8 +24,8 @@ export interface IngestTokenStore {
   list(tenantId: string): Promise<IngestToken[]>;
   /** Revokes at once (the next request with it is refused); null when the tenant has no such token. */
   revoke(tenantId: string, id: string): Promise<IngestToken | null>;
-  /** The live (not revoked) token with this sha256, marking it used. */
-  findLiveByHash(hash: string): Promise<IngestToken | null>;
+  /** The live (not revoked) token with this sha256 and its tenant, marking the token used. */
+  findLive(hash: string): Promise<{ token: IngestToken; tenant: Tenant } | null>;
 }
 
 /** Characters of a token shown in listings and kept by the log mask. */
@@ -55,7 +55,8 @@ export class SqlIngestTokenStore implements IngestTokenStore {
     return this.table.revoke(tenantId, id);
   }
 
-  findLiveByHash(hash: string): Promise<IngestToken | null> {
-    return this.table.findLiveByHash(hash);
+  async findLive(hash: string): Promise<{ token: IngestToken; tenant: Tenant } | null> {
+    const found = await this.table.findLiveWithTenant(hash);
+    return found && { token: found.credential, tenant: found.tenant };
   }
 }

@@ -47,11 +47,10 @@ export const opencityIngestRoutes: FastifyPluginAsync = async (app) => {
   /** Before the body is looked at: an unknown token is answered as such whatever the body. */
   const authenticate = async (request: FastifyRequest) => {
     const { token } = request.params as { token: string };
-    const found = await store.ingestTokens.findLiveByHash(sha256(token));
-    const tenant = found ? await store.getTenant(found.tenant_id) : null;
-    if (!found || !tenant) throw new ApiError('unauthorized', 'the ingest token in the URL is not valid or was revoked', { field: 'token' });
-    tenants.set(request, { tenant, tokenPrefix: found.prefix });
-    request.tenantId = tenant.id;
+    const found = await store.ingestTokens.findLive(sha256(token));
+    if (!found) throw new ApiError('unauthorized', 'the ingest token in the URL is not valid or was revoked', { field: 'token' });
+    tenants.set(request, { tenant: found.tenant, tokenPrefix: found.token.prefix });
+    request.tenantId = found.tenant.id;
   };
 
   /**
