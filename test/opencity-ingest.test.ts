@@ -154,6 +154,28 @@ test('an unsupported event_version is skipped quietly: 2xx, a debug line, nothin
   }
 });
 
+test('a repeated event_id is a duplicate whatever its body holds now: nothing written, nothing rejected', async () => {
+  const s = await setup();
+  try {
+    const first = fixture('application-2000-submitted');
+    assert.equal((await s.send('applications', first)).status, 201);
+    // The pratica's snapshot finds the repeat in its own transaction; one the ingest would refuse
+    // (no status) is still a repeat, as the core's retry of a post it already made.
+    for (const body of [first, { ...first, status: undefined }, { ...first, service_id: '' }]) {
+      const r = await s.send('applications', body);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { result: 'duplicate', event_id: first.event_id, type: 'application.created' });
+    }
+    assert.equal(await s.countEvents(), 1, 'no second event and no ingest.rejected');
+    // A new event_id with that invalid body is kept as ingest.rejected, as before.
+    const fresh = await s.send('applications', { ...first, status: undefined, event_id: '9f000000-0000-4000-8000-000000000011' });
+    assert.equal(fresh.body.result, 'rejected', fresh.text);
+    assert.equal(fresh.body.type, 'ingest.rejected');
+  } finally {
+    await s.server.close();
+  }
+});
+
 test('meetings and calendars become meeting.* / calendar.* events that webhooks can subscribe to', async () => {
   const s = await setup();
   const r = await startReceiver();
