@@ -98,11 +98,11 @@ export function openSqlite(path: string, options: { busyTimeoutMs?: number } = {
   /**
    * Takes the file's write lock without stopping the event loop. Another process (serve and a
    * worker on one file) may hold it. SQLite's busy handler would wait inside the call, sleeping
-   * 1, 2, 5 … 100 ms between its tries with the event loop stopped: at 1,000 events/s with the API
-   * and a worker, the worker's BEGINs waited 3.5 s of an 8 s run (37 over 50 ms) and the API's
-   * 0.75 s, and deliveries arrived 196–780 ms after their scheduled send at p99 (four runs);
-   * 41–83 ms since. Here a busy BEGIN is tried again every millisecond from a timer, so sends,
-   * answers and requests go on meanwhile.
+   * 1, 2, 5 … 100 ms between its tries with the event loop stopped: at 1,000 events/s with the
+   * API and a worker, the worker's BEGINs waited 3.5 s of an 8 s run (37 over 20 ms, 16 over 50)
+   * and the API's 0.75 s, and deliveries arrived 169–1,431 ms after their scheduled send at p99;
+   * since, mostly 40–90 ms (BENCHMARKS.md). Here a busy BEGIN is tried again every millisecond
+   * from a timer, so sends, answers and requests go on meanwhile.
    */
   async function beginUnblocked(): Promise<void> {
     const deadline = Date.now() + busyTimeoutMs;
