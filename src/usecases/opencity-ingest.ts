@@ -7,8 +7,8 @@
  * A post goes: duplicate? → classify → one appendEvents call (event, projection and
  * deliveries in one transaction, so a refused or failed post leaves nothing behind and the
  * core's retry starts clean). A pratica's snapshot skips the first two here: its transaction
- * does both. The entity is read leniently: unknown fields kept, numeric
- * strings accepted as status codes.
+ * does both. The entity is read leniently: unknown fields kept, numeric strings accepted as
+ * status codes.
  */
 
 import { normalizeApplication, type ApplicationDoc } from '../domain/application.js';
