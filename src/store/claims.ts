@@ -82,6 +82,35 @@ async function dueCandidates(t: Db, q: { lanes: string[]; now: number; limit: nu
   );
 }
 
+interface EndpointState { endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null; slowdowns: number }
+
+/**
+ * What a claim reads before its candidates, in one statement (on PostgreSQL three were three
+ * round trips of every claim): the endpoints another live dispatcher serves or that asked us to
+ * slow down, and ours, with the lanes that have slow-downs counted, which a success then clears
+ * (completeAttempts); how many dispatchers are live (they register by heartbeat, renewLeases, in
+ * settings as `dispatcher:<owner>`); and the webhooks whose rate limit has no slot soon.
+ */
+async function claimState(t: Db, now: number): Promise<{ states: EndpointState[]; live: number; limited: string[] }> {
+  const rows = await t.query<{ kind: string; k: string | null; owner: string | null; n1: number | null; n2: number | null; n3: number | null }>(
+    `SELECT 'endpoint' AS kind, endpoint_key AS k, owner, owner_until AS n1, blocked_until AS n2, slowdowns AS n3 FROM endpoints
+       WHERE owner IS NOT NULL OR blocked_until > ? OR slowdowns > 0
+     UNION ALL SELECT 'live', NULL, NULL, COUNT(*), NULL, NULL FROM settings WHERE key LIKE 'dispatcher:%' AND CAST(value AS BIGINT) > ?
+     UNION ALL SELECT 'limited', id, NULL, NULL, NULL, NULL FROM webhooks WHERE next_send_at > ?`,
+    [now, now, now + 1000],
+  );
+  const states: EndpointState[] = [];
+  const limited: string[] = [];
+  let live = 1;
+  for (const r of rows) {
+    if (r.kind === 'endpoint') {
+      states.push({ endpoint_key: String(r.k), owner: r.owner, owner_until: r.n1, blocked_until: r.n2, slowdowns: Number(r.n3) });
+    } else if (r.kind === 'live') live = Math.max(1, Number(r.n1));
+    else limited.push(String(r.k));
+  }
+  return { states, live, limited };
+}
+
 export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring): Promise<ClaimedDelivery[]> {
   const { now, owner } = opts;
   // The lanes with work, read before the transaction. When this dispatcher already holds enough of
@@ -92,11 +121,7 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
   const lanes = (await pendingLanes(db)).filter((k) => !skip.has(k));
   if (lanes.length === 0) return [];
   return db.tx(async (t) => {
-    // Endpoints another live dispatcher serves or that asked us to slow down, and ours; and the
-    // lanes with slow-downs counted, which a success then clears (completeAttempts).
-    const states = await t.query<{ endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null; slowdowns: number }>(
-      'SELECT endpoint_key, owner, owner_until, blocked_until, slowdowns FROM endpoints WHERE owner IS NOT NULL OR blocked_until > ? OR slowdowns > 0', [now],
-    );
+    const { states, live, limited } = await claimState(t, now);
     const mine = new Set<string>();
     const busy: string[] = [];
     const paused: string[] = [];
@@ -112,15 +137,9 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
     // The lanes this dispatcher skips are gone from `lanes` already; those paused remain.
     const pausedLanes = new Set(paused);
     const ownedLive = states.filter((e) => e.owner !== null && Number(e.owner_until) > now).length;
-    // Live dispatchers register by heartbeat (renewLeases) in settings: `dispatcher:<owner>`.
-    const liveRows = await t.query<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM settings WHERE key LIKE 'dispatcher:%' AND CAST(value AS BIGINT) > ?`, [now],
-    );
-    const live = Math.max(1, Number(liveRows[0]?.n ?? 1));
-    const limited = await t.query<{ id: string }>('SELECT id FROM webhooks WHERE next_send_at > ?', [now + 1000]);
 
     const candidates = await dueCandidates(t, {
-      lanes, now, limit: opts.limit, limited: limited.map((l) => l.id),
+      lanes, now, limit: opts.limit, limited,
       // A lane is passed over when it is paused, or its origin is served by another dispatcher
       // (or paused as a whole, as rows before lanes were).
       passOver: (lane) => pausedLanes.has(lane) || excluded.has(lane.slice(lane.indexOf(' ') + 1)),
