@@ -85,11 +85,12 @@ async function dueCandidates(t: Db, q: { lanes: string[]; now: number; limit: nu
 interface EndpointState { endpoint_key: string; owner: string | null; owner_until: number | null; blocked_until: number | null; slowdowns: number }
 
 /**
- * What a claim reads before its candidates, in one statement (on PostgreSQL three were three
- * round trips of every claim): the endpoints another live dispatcher serves or that asked us to
- * slow down, and ours, with the lanes that have slow-downs counted, which a success then clears
- * (completeAttempts); how many dispatchers are live (they register by heartbeat, renewLeases, in
- * settings as `dispatcher:<owner>`); and the webhooks whose rate limit has no slot soon.
+ * What a claim reads before its candidates, in one statement (on PostgreSQL, three statements
+ * were three round trips in every claim): the endpoints another live dispatcher serves or that
+ * asked us to slow down, and ours, with the lanes that have slow-downs counted, which a success
+ * then clears (completeAttempts); how many dispatchers are live (they register by heartbeat,
+ * renewLeases, in settings as `dispatcher:<owner>`); and the webhooks whose rate limit has no
+ * slot soon.
  */
 async function claimState(t: Db, now: number): Promise<{ states: EndpointState[]; live: number; limited: string[] }> {
   const rows = await t.query<{ kind: string; k: string | null; owner: string | null; n1: number | null; n2: number | null; n3: number | null }>(
