@@ -5,6 +5,7 @@
  */
 import type { Db } from './db.js';
 import { toCredential, toTenant } from './rows.js';
+import { placeholders } from './sql.js';
 import type { IssuedCredential, Tenant } from './types.js';
 
 export type CredentialTableName = 'api_keys' | 'ingest_tokens';
@@ -13,7 +14,7 @@ export type CredentialTableName = 'api_keys' | 'ingest_tokens';
 export async function liveOf(t: Db, table: CredentialTableName, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await t.query<{ id: string }>(
-    `SELECT id FROM ${table} WHERE id IN (${ids.map(() => '?').join(', ')}) AND revoked_at IS NULL`, ids,
+    `SELECT id FROM ${table} WHERE id IN (${placeholders(ids.length)}) AND revoked_at IS NULL`, ids,
   );
   return new Set(rows.map((r) => String(r.id)));
 }

@@ -226,7 +226,8 @@ export function createOpenCityIngest(deps: OpenCityIngestDeps) {
       // the transaction that classifies it (created: false), which on PostgreSQL saves a round
       // trip per post. The other entities are classified by reading the log before the append,
       // which a repeat must not reach.
-      if (topic !== 'applications') {
+      const readFirst = topic !== 'applications';
+      if (readFirst) {
         const seen = await duplicate();
         if (seen) return seen;
       }
@@ -235,7 +236,7 @@ export function createOpenCityIngest(deps: OpenCityIngestDeps) {
         event = await toEvent(post);
       } catch (err) {
         // A repeat is answered as one whatever it holds, as when every post was looked up first.
-        if (topic === 'applications' && err instanceof InputError) {
+        if (!readFirst && err instanceof InputError) {
           const seen = await duplicate();
           if (seen) return seen;
         }
