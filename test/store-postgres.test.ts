@@ -10,7 +10,7 @@ import { openStore } from '../src/store/index.js';
 import { storeContract } from './store-contract/contract.js';
 import { freshPgStore } from './stores.js';
 import { UniqueViolation } from '../src/store/db.js';
-import { openPostgres, type PgDb } from '../src/store/pg-db.js';
+import { numberPlaceholders, openPostgres, type PgDb } from '../src/store/pg-db.js';
 import { openPostgresStore } from '../src/store/postgres-store.js';
 import { generateKeyEntry, parseKeyring } from '../src/domain/encryption.js';
 
@@ -23,7 +23,7 @@ import { normalizeApplication } from '../src/domain/application.js';
 import { EVENT_TYPES } from '../src/domain/events.js';
 import { uuid } from '../src/domain/ids.js';
 import { classifyAgainst, type AppliedSnapshot } from '../src/domain/snapshot.js';
-import { MAX_PRATICA_LOCKS } from '../src/store/applied.js';
+import { MAX_PRATICA_LOCKS, READ_PRATICHE } from '../src/store/applied.js';
 import type { AppendResult, NewEvent } from '../src/store/index.js';
 import { service, snapshotEvent, T0, tenant, webhook } from './store-contract/fixtures.js';
 import { waitUntil } from './harness.js';
@@ -287,6 +287,34 @@ await describeOnPg('postgres migrations', () => {
       }
     });
   }
+
+  it("reads a group's pratiche by key, in pages that do not grow with the tenant, even with a plan made on an empty table", async () => {
+    // The store's statements are prepared, and a prepared statement's generic plan is made on its
+    // first runs: in a new schema, on an empty table, before autovacuum has counted a row.
+    const pg = await freshPgSchema();
+    const store = await openPostgresStore(pg.url, RING);
+    try {
+      await store.migrate();
+      const t = await tenant(store);
+      const pages = await pgAdmin(async (c) => {
+        await c.query(`SET search_path TO "${pg.schema}"; SET plan_cache_mode = force_generic_plan`);
+        await c.query(`PREPARE read_pratiche AS ${numberPlaceholders(READ_PRATICHE)}`);
+        const pairs = (...ids: string[]) => c.escapeLiteral(JSON.stringify(ids.map((i) => ({ t: t.id, i }))));
+        assert.equal((await c.query(`EXECUTE read_pratiche(${pairs('p-1')})`)).rowCount, 0);
+        await c.query(`INSERT INTO applications (id, tenant_id, service_id, status, doc, version, created_at, updated_at, last_event_seq, last_event_at)
+          SELECT 'p-' || i, $1, 's', 2000, repeat('x', 500), 1, 0, 0, i, 0 FROM generate_series(1, 3000) AS i`, [t.id]);
+        const found = await c.query(`EXECUTE read_pratiche(${pairs('p-17', 'p-2999', 'p-missing')})`);
+        assert.deepEqual(found.rows.map((r) => r.id).sort(), ['p-17', 'p-2999']);
+        const [{ 'QUERY PLAN': [plan] }] = (await c.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE read_pratiche(${pairs('p-17', 'p-2999', 'p-missing')})`)).rows;
+        return plan.Plan['Shared Hit Blocks'] + plan.Plan['Shared Read Blocks'];
+      });
+      // Three lookups: a few index pages and one heap page each. The tenant's rows fill ~200 pages.
+      assert.ok(pages <= 15, `${pages} pages read for three pratiche of a tenant of 3,000`);
+    } finally {
+      await store.close();
+      await pg.drop();
+    }
+  });
 
   it('creates the schema named in the URL when it does not exist yet', async () => {
     const name = `messo_t_new_${Date.now().toString(36)}`;
