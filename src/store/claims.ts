@@ -72,7 +72,7 @@ async function dueCandidates(t: Db, q: { lanes: string[]; now: number; limit: nu
   if (picks.length === 0) return [];
   const seqs = picks.sort((a, b) => a.at - b.at || a.seq - b.seq).slice(0, q.limit).map((p) => p.seq);
   // Locked only now, by primary key, with the columns the choice needs (the chosen ones are read
-  // whole with their bodies after: withBodies). The status is read again under the lock: another
+  // whole with their bodies after: take). The status is read again under the lock: another
   // claimer may have taken a row meanwhile (PostgreSQL; SQLite runs one transaction at a time).
   const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
   return t.query<Candidate>(
@@ -176,7 +176,7 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
     const hooks = new Map((await t.query(`SELECT * FROM webhooks WHERE id IN (${placeholders(hookIds.length)})`, hookIds))
       .map((r) => [String(r.id), { webhook: toWebhook(r, ring), nextSendAt: r.next_send_at === null ? null : Number(r.next_send_at) }]));
 
-    const chosen: { seq: number; webhook: Webhook; notBefore: number }[] = [];
+    const chosen: Chosen[] = [];
     const inactive: string[] = [];
     const slots = new Map<string, number>();
     // Taken per lane in this claim; a delivery is taken while that stays under its webhook's room.
@@ -202,16 +202,7 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
       takenByLane.set(lane, n + 1);
       chosen.push({ seq: Number(d.seq), webhook: w, notBefore });
     }
-    const claimed = await withBodies(t, chosen, slowed);
-    const ids = claimed.map((c) => c.delivery.id);
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await t.execute(
-        `UPDATE deliveries SET status = ${STATUS.sending}, attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
-         WHERE id IN (${placeholders(chunk.length)}) AND status = ${STATUS.pending}`,
-        [owner, now + opts.leaseMs, now, ...chunk],
-      );
-    }
+    const claimed = await take(t, chosen, slowed, { owner, until: now + opts.leaseMs, now });
     for (const [id, next] of slots) await t.execute('UPDATE webhooks SET next_send_at = ? WHERE id = ?', [Math.round(next), id]);
     if (inactive.length > 0) {
       // Queued before their webhook was disabled: terminal and visible, resendable later.
@@ -225,7 +216,7 @@ export async function claimDeliveries(db: Db, opts: ClaimOptions, ring: Keyring)
   }, RELAXED);
 }
 
-/** The columns a claim chooses by: the full rows are read for the chosen ones only (withBodies). */
+/** The columns a claim chooses by: the full rows are read for the chosen ones only (take). */
 interface Candidate {
   seq: number;
   id: string;
@@ -234,24 +225,42 @@ interface Candidate {
   endpoint_key: string;
 }
 
-/** The chosen deliveries read whole, with their bodies, in the order they were chosen (due time, seq). */
-async function withBodies(t: Db, chosen: { seq: number; webhook: Webhook; notBefore: number }[], slowed: ReadonlySet<string>): Promise<ClaimedDelivery[]> {
+interface Chosen { seq: number; webhook: Webhook; notBefore: number }
+
+/**
+ * The chosen deliveries taken (sending, an attempt counted, the lease this dispatcher's) and read
+ * whole with their bodies, in the order they were chosen (due time, seq). On PostgreSQL that is
+ * one `UPDATE … FROM payloads … RETURNING` per 500: the read and the update were two round trips
+ * in every claim. SQLite's RETURNING cannot name the FROM table, and a statement there is a call
+ * into the library: it reads, then updates.
+ */
+async function take(t: Db, chosen: Chosen[], slowed: ReadonlySet<string>, lease: { owner: string; until: number; now: number }): Promise<ClaimedDelivery[]> {
+  const set = `status = ${STATUS.sending}, attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?`;
+  const setParams = [lease.owner, lease.until, lease.now];
   const rows = new Map<number, Delivery>();
   for (let i = 0; i < chosen.length; i += 500) {
     const chunk = chosen.slice(i, i + 500).map((c) => c.seq);
-    const found = await t.query(
-      `SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.seq IN (${placeholders(chunk.length)})`, chunk,
-    );
-    for (const r of found) rows.set(Number(r.seq), toDelivery(r));
+    const inChunk = `d.seq IN (${placeholders(chunk.length)})`;
+    if (t.dialect === 'postgres') {
+      const taken = await t.query(
+        `UPDATE deliveries d SET ${set} FROM payloads p WHERE p.id = d.payload_id AND ${inChunk} AND d.status = ${STATUS.pending}
+         RETURNING d.*, p.body, p.content_type`, [...setParams, ...chunk],
+      );
+      for (const r of taken) rows.set(Number(r.seq), toDelivery(r));
+      continue;
+    }
+    const found = await t.query(`SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE ${inChunk}`, chunk);
+    for (const r of found) {
+      const d = toDelivery(r);
+      rows.set(Number(r.seq), { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1, updated_at: lease.now });
+    }
+    await t.execute(`UPDATE deliveries AS d SET ${set} WHERE ${inChunk} AND d.status = ${STATUS.pending}`, [...setParams, ...chunk]);
   }
   return chosen.flatMap(({ seq, webhook, notBefore }) => {
     const d = rows.get(seq);
     // Chosen with its payload, under this transaction's write lock (SQLite) or row lock
     // (PostgreSQL): always there.
-    return d ? [{
-      delivery: { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1 }, webhook, notBefore,
-      laneSlowed: slowed.has(laneKey(d.tenant_id, d.endpoint_key)),
-    }] : [];
+    return d ? [{ delivery: d, webhook, notBefore, laneSlowed: slowed.has(laneKey(d.tenant_id, d.endpoint_key)) }] : [];
   });
 }
 
