@@ -288,6 +288,22 @@ await describeOnPg('postgres migrations', () => {
     });
   }
 
+  it('creates the schema named in the URL when it does not exist yet', async () => {
+    const name = `messo_t_new_${Date.now().toString(36)}`;
+    const store = await openStore(`${PG_URL}?schema=${name}`);
+    try {
+      const [n] = await pgAdmin((c) => c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [name]))
+        .then((r) => r.rows);
+      assert.ok(n.n >= 9, `tables in ${name}: ${n.n}`);
+      assert.equal(store.dialect, 'postgres');
+    } finally {
+      await store.close();
+      await pgAdmin((c) => c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`));
+    }
+  });
+});
+
+await describeOnPg('postgres plans', () => {
   it("reads a group's pratiche by key, in pages that do not grow with the tenant, even with a plan made on an empty table", async () => {
     // The store's statements are prepared, and a prepared statement's generic plan is made on its
     // first runs: in a new schema, on an empty table, before autovacuum has counted a row.
@@ -313,20 +329,6 @@ await describeOnPg('postgres migrations', () => {
     } finally {
       await store.close();
       await pg.drop();
-    }
-  });
-
-  it('creates the schema named in the URL when it does not exist yet', async () => {
-    const name = `messo_t_new_${Date.now().toString(36)}`;
-    const store = await openStore(`${PG_URL}?schema=${name}`);
-    try {
-      const [n] = await pgAdmin((c) => c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [name]))
-        .then((r) => r.rows);
-      assert.ok(n.n >= 9, `tables in ${name}: ${n.n}`);
-      assert.equal(store.dialect, 'postgres');
-    } finally {
-      await store.close();
-      await pgAdmin((c) => c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`));
     }
   });
 });
