@@ -1,6 +1,7 @@
 /**
  * What runs next to the API in `messo serve` (and alone in `messo worker`): the dispatcher and
- * the fan-out writer beside it, unless the configuration turns them off, and retention.
+ * the fan-out writer beside it, unless the configuration turns them off, retention, and on
+ * PostgreSQL the statistics autovacuum does not keep.
  */
 import { Dispatcher } from './delivery/dispatcher.js';
 import { FanOutWriter } from './delivery/fan-out.js';
@@ -49,6 +50,14 @@ export function startEngine(runtime: Runtime): Engine {
   const every = setInterval(() => void retention(), 600_000);
   first.unref();
   every.unref();
+  // PostgreSQL's statistics where autovacuum does not keep them, each minute (store.ts).
+  const statistics = setInterval(() => {
+    store.keepStatistics().then(
+      (tables) => { if (tables.length > 0) log.info({ tables }, 'statistics: analysed the tables autovacuum leaves alone'); },
+      (err) => log.warn({ err }, 'statistics pass failed; trying again later'),
+    );
+  }, 60_000);
+  statistics.unref();
   let stopping: Promise<void> | null = null;
   return {
     dispatcherId: dispatcher?.owner ?? null,
@@ -56,6 +65,7 @@ export function startEngine(runtime: Runtime): Engine {
       stopping ??= (async () => {
         clearTimeout(first);
         clearInterval(every);
+        clearInterval(statistics);
         unsubscribe();
         await listener?.close();
         await fanOut?.stop();

@@ -25,7 +25,7 @@ import { uuid } from '../src/domain/ids.js';
 import { classifyAgainst, type AppliedSnapshot } from '../src/domain/snapshot.js';
 import { MAX_PRATICA_LOCKS, READ_PRATICHE } from '../src/store/applied.js';
 import type { AppendResult, NewEvent } from '../src/store/index.js';
-import { service, snapshotEvent, T0, tenant, webhook } from './store-contract/fixtures.js';
+import { createdEvent, newApp, service, snapshotEvent, T0, tenant, webhook } from './store-contract/fixtures.js';
 import { waitUntil } from './harness.js';
 
 const pgClient = pg.Client;
@@ -326,6 +326,38 @@ await describeOnPg('postgres plans', () => {
       });
       // Three lookups: a few index pages and one heap page each. The tenant's rows fill ~200 pages.
       assert.ok(pages <= 15, `${pages} pages read for three pratiche of a tenant of 3,000`);
+    } finally {
+      await store.close();
+      await pg.drop();
+    }
+  });
+
+  it('analyses a table autovacuum leaves alone once it changed by autovacuum\'s rule, then not again until it changes', async () => {
+    const pg = await freshPgSchema();
+    // One connection, so that flush() below reaches the backend that holds the row counts.
+    const store = await openPostgresStore(pg.url, RING, { max: 1 });
+    try {
+      await store.migrate();
+      // Autovacuum off for this table, whatever the server's setting.
+      await pgAdmin((c) => c.query(`ALTER TABLE "${pg.schema}".deliveries SET (autovacuum_enabled = false)`));
+      const t = await tenant(store);
+      const svc = await service(store, t.id);
+      await webhook(store, t.id, { trigger: 'all' });
+      const stats = () => pgAdmin(async (c) => (await c.query(
+        `SELECT s.n_tup_ins::int AS inserted, s.last_analyze IS NOT NULL AS analysed, c.reltuples::int AS tuples
+         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = $1 AND s.relname = 'deliveries'`, [pg.schema])).rows[0]);
+      // A backend reports its row counts when idle, 10 s apart at most (PostgreSQL 15): sooner if asked.
+      const flush = () => store.pg.execute(`DO $$ BEGIN IF to_regproc('pg_stat_force_next_flush') IS NOT NULL THEN PERFORM pg_stat_force_next_flush(); END IF; END $$`);
+      await store.appendEvents(Array.from({ length: 40 }, (_, i) => createdEvent(newApp(t.id, svc, 2000, T0 + i))));
+      await flush();
+      await waitUntil(async () => (await stats()).inserted === 40, 10_000, '40 inserts counted');
+      assert.ok(!(await store.keepStatistics()).includes('deliveries'), '40 changes: under 50 + 10 %');
+      await store.appendEvents(Array.from({ length: 80 }, (_, i) => createdEvent(newApp(t.id, svc, 2000, T0 + 100 + i))));
+      await flush();
+      await waitUntil(async () => (await stats()).inserted === 120, 10_000, '120 inserts counted');
+      assert.ok((await store.keepStatistics()).includes('deliveries'));
+      assert.deepEqual(await stats(), { inserted: 120, analysed: true, tuples: 120 });
+      assert.ok(!(await store.keepStatistics()).includes('deliveries'), 'nothing changed since');
     } finally {
       await store.close();
       await pg.drop();

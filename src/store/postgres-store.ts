@@ -33,6 +33,9 @@ export function parsePostgresUrl(url: string): { url: string; schema: string | u
   return { url: u.toString(), schema: schema === '' ? undefined : schema, prepare: prepared === 'true' };
 }
 
+/** First key of the advisory lock that lets one process at a time keep the statistics ('stat'). */
+const STATISTICS_LOCK = 0x73746174;
+
 export class PostgresStore extends SqlStore {
   constructor(readonly pg: PgDb, ring: Keyring, options: StoreOptions = {}) {
     super(pg, postgresMigrations, ring, options);
@@ -41,6 +44,28 @@ export class PostgresStore extends SqlStore {
 
   override subscribeWake(onWake: () => void, onError: (err: Error) => void): Listener {
     return listenForWake(this.pg, onWake, onError);
+  }
+
+  /**
+   * Where autovacuum runs, it keeps the statistics and this does nothing. Where it is off (for
+   * the server, or for a table), a table is analysed here by autovacuum's default rule: once more
+   * than 50 rows plus 10 % of it changed since its last ANALYZE. One process at a time (an
+   * advisory lock; the others skip this pass), inside a transaction: ANALYZE may run in one.
+   */
+  override async keepStatistics(): Promise<string[]> {
+    return this.pg.tx(async (t) => {
+      const [turn] = await t.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(?, hashtext(current_schema())) AS ok', [STATISTICS_LOCK]);
+      if (!turn.ok) return [];
+      const tables = (await t.query<{ name: string }>(
+        `SELECT s.relname AS name FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+         WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0)
+           AND (current_setting('autovacuum') = 'off'
+             OR EXISTS (SELECT 1 FROM unnest(c.reloptions) AS o WHERE o ~* '^autovacuum_enabled=(f|false|off|n|no|0)$'))
+         ORDER BY s.relname`,
+      )).map((r) => r.name);
+      for (const name of tables) await t.execute(`ANALYZE ${quoteIdent(name)}`);
+      return tables;
+    });
   }
 
   override async migrate(): Promise<void> {

@@ -137,6 +137,10 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     return this.db;
   }
 
+  async keepStatistics(): Promise<string[]> {
+    return [];
+  }
+
   async purgeOlderThan(cutoff: number): Promise<PurgeResult> {
     return purgeOlderThan(this.db, cutoff);
   }

@@ -48,6 +48,14 @@ export interface Store extends DeliveryStore, DispatchStore {
    */
   subscribeWake(onWake: () => void, onError: (err: Error) => void): { close(): Promise<void> } | null;
 
+  /**
+   * PostgreSQL: analyses the tables that autovacuum leaves alone (off for the server, or for the
+   * table) once they changed by autovacuum's own rule, and returns their names. Without
+   * statistics the planner took a page of the delivery list through every delivery of the tenant
+   * (30,000 pages for 20 rows at 5,000 deliveries). SQLite: nothing to do.
+   */
+  keepStatistics(): Promise<string[]>;
+
   /** Retention: removes events, payloads, finished deliveries and attempts older than `cutoff`. */
   purgeOlderThan(cutoff: number): Promise<{ attempts: number; deliveries: number; payloads: number; events: number }>;
 
