@@ -20,7 +20,7 @@ async function check(db: Db, migrations: Migration[]): Promise<void> {
   for (const [term, app] of [['mario', 'a1'], ['rossi', 'a1'], ['mario', 'a2'], ['verdi', 'a2']]) {
     await db.execute(`INSERT INTO application_terms (tenant_id, term, application_id) VALUES ('ta', ?, ?)`, [term, app]);
   }
-  assert.deepEqual(await migrate(db, migrations), [160]);
+  assert.deepEqual(await migrate(db, migrations.filter((m) => m.id <= 160)), [160]);
   assert.deepEqual(
     (await db.query<{ term: string; event_seq: number; application_id: string }>(
       'SELECT term, event_seq, application_id FROM application_terms ORDER BY tenant_id, term, event_seq, application_id',

@@ -4,6 +4,7 @@
  */
 import type { SqlValue } from './db.js';
 import { searchCondition } from './search.js';
+import { STATUS } from './sql.js';
 import type { DeliveryFilter } from './types.js';
 
 /** The pratica's subject and applicant from its stored doc (null when the delivery has none). */
@@ -24,7 +25,13 @@ export function deliveryWhere(tenantId: string, filter: DeliveryFilter): { where
   if (filter.webhook_id) { where.push('d.webhook_id = ?'); params.push(filter.webhook_id); }
   if (filter.event_id) { where.push('d.event_id = ?'); params.push(filter.event_id); }
   if (filter.subject) { where.push('d.subject = ?'); params.push(filter.subject); }
-  if (filter.status) { where.push('d.status = ?'); params.push(filter.status); }
+  // A literal, as the partial indexes name it (deliveries_tenant_failed): a PostgreSQL generic
+  // plan knows no bound value (SQLite prepares again for one). A status that is no delivery state
+  // is an error, never SQL text.
+  if (filter.status) {
+    if (!Object.hasOwn(STATUS, filter.status)) throw new Error(`not a delivery status: ${JSON.stringify(filter.status)}`);
+    where.push(`d.status = ${STATUS[filter.status]}`);
+  }
   if (filter.since !== undefined) { where.push('d.created_at >= ?'); params.push(filter.since); }
   if (filter.until !== undefined) { where.push('d.created_at < ?'); params.push(filter.until); }
   const q = filter.q?.trim();

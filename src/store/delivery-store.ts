@@ -79,6 +79,25 @@ export interface DeliveryStore {
   attemptsPerMinute(tenantId: string, since: number, webhookId?: string): Promise<MinuteBucket[]>;
 }
 
+/**
+ * A page of a tenant's delivery list: newest first unless asked, what an operator looking at
+ * deliveries wants to see. The pratica's doc rides along for its subject and applicant (one page
+ * of rows, by primary key). Exported for the test that reads its plan.
+ */
+export function deliveryListQuery(tenantId: string, filter: DeliveryFilter, page: PageQuery): { sql: string; params: SqlValue[] } {
+  const asc = filter.order === 'asc';
+  const before = decodeCursor(page.cursor);
+  const { where, params } = deliveryWhere(tenantId, filter);
+  if (before !== null) { where.push(asc ? 'd.seq > ?' : 'd.seq < ?'); params.push(before); }
+  params.push(page.limit + 1);
+  return {
+    sql: `SELECT d.*, p.body, p.content_type, a.doc AS app_doc FROM deliveries d JOIN payloads p ON p.id = d.payload_id
+       LEFT JOIN applications a ON a.id = d.subject AND a.tenant_id = d.tenant_id
+       WHERE ${where.join(' AND ')} ORDER BY d.seq ${asc ? '' : 'DESC'} LIMIT ?`,
+    params,
+  };
+}
+
 /** Both sides over SQL; setWebhookActive lives with the webhooks (sql-store.ts). */
 export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'setWebhookActive'> {
   /** PostgreSQL: the NOTIFY channel that wakes dispatchers in other processes. */
@@ -94,18 +113,8 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
   }
 
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>> {
-    // Newest first unless asked: what an operator looking at deliveries wants to see.
-    const asc = filter.order === 'asc';
-    const before = decodeCursor(page.cursor);
-    const { where, params } = deliveryWhere(tenantId, filter);
-    if (before !== null) { where.push(asc ? 'd.seq > ?' : 'd.seq < ?'); params.push(before); }
-    params.push(page.limit + 1);
-    // The pratica's doc rides along for its subject and applicant (one page of rows, by primary key).
-    const rows = await this.db.query(
-      `SELECT d.*, p.body, p.content_type, a.doc AS app_doc FROM deliveries d JOIN payloads p ON p.id = d.payload_id
-       LEFT JOIN applications a ON a.id = d.subject AND a.tenant_id = d.tenant_id
-       WHERE ${where.join(' AND ')} ORDER BY d.seq ${asc ? '' : 'DESC'} LIMIT ?`, params,
-    );
+    const { sql, params } = deliveryListQuery(tenantId, filter, page);
+    const rows = await this.db.query(sql, params);
     return toPage(rows.map((r) => ({ ...toDelivery(r), application: applicationSummary(r.app_doc) })), page.limit, (d) => d.seq);
   }
 

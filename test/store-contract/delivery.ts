@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { laneKey } from '../../src/domain/limits.js';
 import type { AttemptOutcome, ClaimedDelivery, Store } from '../../src/store/index.js';
+import { deliveryListQuery } from '../../src/store/delivery-store.js';
+import type { SqlStore } from '../../src/store/sql-store.js';
 import { createdEvent, newApp, service, tenant, transitionEvent, webhook, type StoreCase } from './fixtures.js';
 
 const LEASE = 60_000;
@@ -43,6 +45,24 @@ export function deliveryCases(withStore: StoreCase): void {
     assert.equal(await store.deleteWebhook(t.id, a.id), true);
     assert.deepEqual(await store.liveWebhookIds([a.id, b.id]), [b.id]);
     assert.deepEqual(await store.liveWebhookIds([]), []);
+  }));
+
+  it("lists a tenant's failed deliveries through an index of their own, not through all its deliveries", withStore(async (store) => {
+    const t = await tenant(store);
+    const svc = await service(store, t.id);
+    await webhook(store, t.id, { trigger: 'all' });
+    await store.appendEvents(Array.from({ length: 2000 }, () => createdEvent(newApp(t.id, svc))));
+    const claimed = await store.claimDeliveries({ owner: 'A', limit: 2, now: Date.now(), leaseMs: LEASE });
+    await store.completeAttempts(claimed.map((c) => outcome(c, 'A', 'failed')));
+    const failed = await store.listDeliveries(t.id, { status: 'failed' }, { limit: 10 });
+    assert.deepEqual(failed.items.map((d) => d.id).sort(), claimed.map((c) => c.delivery.id).sort());
+    // Rare, as failures should be: a walk of the tenant's 2,000 newest first would read them all.
+    const db = (store as SqlStore).database;
+    const { sql, params } = deliveryListQuery(t.id, { status: 'failed' }, { limit: 10 });
+    if (db.dialect === 'postgres') await db.execute('ANALYZE deliveries');
+    const plan = await db.query(`${db.dialect === 'postgres' ? 'EXPLAIN (FORMAT JSON)' : 'EXPLAIN QUERY PLAN'} ${sql}`, params);
+    assert.match(JSON.stringify(plan), /deliveries_tenant_failed/);
+    await assert.rejects(store.listDeliveries(t.id, { status: "x' OR 1=1 --" as 'failed' }, { limit: 10 }), /not a delivery status/);
   }));
 
   it('claims due deliveries under a lease, counting the attempt, each only once', withStore(async (store) => {
