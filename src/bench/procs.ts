@@ -54,7 +54,8 @@ function freePort(): Promise<number> {
 /** Node flags of messo's processes: those of `npm start` and the image, and a CPU profile on request. */
 function profileArgs(): string[] {
   const dir = process.env.MESSO_BENCH_PROFILE;
-  return ['--max-semi-space-size=16', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
+  const extra = (process.env.MESSO_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return ['--max-semi-space-size=16', ...extra, ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
 }
 
 /** Starts `messo serve …` and resolves with its URL once the banner says it listens. */

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { AdminToken } from '../usecases/admin-token.js';
 import { VERSION } from '../version.js';
 import { registerAdminCommands } from './admin.js';
+import { boundHeapGrowth } from './heap.js';
 import { registerInspectorCommands } from './inspector.js';
 
 // Each command loads what it runs when it runs (the store, Fastify, the dispatcher…), so
@@ -31,6 +32,7 @@ export function buildCli(): Command {
       const { config, redactUrl } = await cliConfig();
       const cfg = config();
       if (!opts.dispatcher) cfg.dispatcher = false;
+      boundHeapGrowth();
       const [{ createLogger }, { startServer, stopOnSignals }] = await Promise.all([import('../logger.js'), import('../server.js')]);
       const log = createLogger(cfg.logLevel);
       const server = await startServer(cfg, { logger: log });
@@ -49,6 +51,7 @@ export function buildCli(): Command {
     .action(async (opts: { port?: number }) => {
       const { config, redactUrl } = await cliConfig();
       const cfg = config();
+      boundHeapGrowth();
       const [{ createLogger }, { stopOnSignals }, { startWorker }] = await Promise.all([import('../logger.js'), import('../server.js'), import('../worker.js')]);
       const log = createLogger(cfg.logLevel);
       const worker = await startWorker(cfg, log, { port: opts.port ?? cfg.workerPort ?? undefined });
