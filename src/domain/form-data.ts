@@ -62,21 +62,28 @@ export function isUnsafeKeyPath(path: string): boolean {
  */
 export function unsafeKeyPaths(input: unknown, limit = 10): string[] {
   const found: string[] = [];
-  const walk = (value: unknown, prefix: string): void => {
-    if (found.length >= limit) return;
+  // The path is built only for a key that is found: every ingested event is walked whole (its
+  // pratica's snapshot), and a path string per key was 9 KB of garbage per single POST.
+  const path: (string | number)[] = [];
+  const walk = (value: unknown): void => {
     if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, prefix ? `${prefix}.${i}` : String(i)));
+      for (let i = 0; i < value.length && found.length < limit; i++) {
+        path.push(i);
+        walk(value[i]);
+        path.pop();
+      }
       return;
     }
     if (!isPlainObject(value)) return;
-    for (const [k, v] of Object.entries(value)) {
-      const path = prefix ? `${prefix}.${k}` : k;
-      if (isUnsafeKeyPath(k)) found.push(path);
-      else walk(v, path);
+    for (const k of Object.keys(value)) {
+      path.push(k);
+      if (isUnsafeKeyPath(k)) found.push(path.join('.'));
+      else walk(value[k]);
+      path.pop();
       if (found.length >= limit) return;
     }
   };
-  walk(input, '');
+  walk(input);
   return found;
 }
 
