@@ -23,6 +23,31 @@ export type Upserted = { version: number; terms: string | null; terms_seq: numbe
 /** The event's new row; `upserted` when its snapshot's upsert went in the same statement. Null: the event_id is taken. */
 export type Inserted = { seq: number; upserted?: Upserted } | null;
 
+/**
+ * A snapshot's doc as JSON, written once: the event's data holds the same doc (`{ application:
+ * doc }`, toNewEvent), and the event's row and its pratica's go in the same transaction. One
+ * JSON.stringify of a ~2.4 KB doc less per snapshot: 6 µs, of the ~230 µs of API CPU a single
+ * POST takes on SQLite. A doc is not changed once its event is made.
+ */
+const docJsons = new WeakMap<ApplicationDoc, string>();
+
+function docJson(doc: ApplicationDoc): string {
+  let json = docJsons.get(doc);
+  if (json === undefined) {
+    json = JSON.stringify(doc);
+    docJsons.set(doc, json);
+  }
+  return json;
+}
+
+/** The event's data as JSON: a snapshot's `{ application: doc }` around its doc's JSON (the same text JSON.stringify makes). */
+export function dataJson(ev: NewEvent): string {
+  const data = ev.data as Record<string, unknown>;
+  const doc = ev.projection?.kind === 'application' ? ev.projection.doc : null;
+  if (doc !== null && data.application === doc && Object.keys(data).length === 1) return `{"application":${docJson(doc)}}`;
+  return JSON.stringify(data);
+}
+
 const INSERT_EVENT = `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING seq`;
 
@@ -60,7 +85,7 @@ const snapshotWith = (t: Db, ev: NewEvent): ApplicationDoc | null =>
 /** The event's new row (null when its event_id is taken), with its snapshot's upsert when both went in one statement. */
 export async function insertEvent(t: Db, { ev, now, terms }: Staged): Promise<Inserted> {
   const values: SqlValue[] = [ev.event_id, ev.tenant_id, ev.type, ev.subject, ev.event_version, ev.event_created_at, ev.app_id,
-    JSON.stringify(ev.data), now];
+    dataJson(ev), now];
   const doc = snapshotWith(t, ev);
   if (doc) {
     const [row] = await t.query<{ seq: number; version: number | null; terms: string | null; terms_seq: number | null }>(
@@ -75,7 +100,7 @@ export async function insertEvent(t: Db, { ev, now, terms }: Staged): Promise<In
 
 /** An application row's values in the column order of its INSERTs; with `seq` null, its two columns are the statement's. */
 export function applicationRow(ev: NewEvent, doc: ApplicationDoc, now: number, terms: string[], seq: number | null): SqlValue[] {
-  const head: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, JSON.stringify(doc), now, now];
+  const head: SqlValue[] = [doc.id, ev.tenant_id, doc.service_id, doc.status, docJson(doc), now, now];
   return seq === null ? [...head, ev.event_created_at, joinTerms(terms)] : [...head, seq, ev.event_created_at, joinTerms(terms), seq];
 }
 
@@ -133,8 +158,8 @@ export async function insertStaged(t: Db, staged: Staged[]): Promise<Inserted[]>
     if (!doc) throw new Error('insertStaged takes stageable snapshots only');
     return {
       o, event_id: ev.event_id, tenant_id: ev.tenant_id, type: ev.type, subject: ev.subject, event_version: ev.event_version,
-      event_created_at: ev.event_created_at, app_id: ev.app_id, data: JSON.stringify(ev.data), now,
-      id: doc.id, service_id: doc.service_id, status: doc.status, doc: JSON.stringify(doc), terms: joinTerms(terms),
+      event_created_at: ev.event_created_at, app_id: ev.app_id, data: dataJson(ev), now,
+      id: doc.id, service_id: doc.service_id, status: doc.status, doc: docJson(doc), terms: joinTerms(terms),
     };
   });
   const back = await t.query<{ o: number; seq: number; version: number | null; terms: string | null; terms_seq: number | null }>(
