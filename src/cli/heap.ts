@@ -4,7 +4,7 @@
  * full GC under the bench's open loop at 1,000 events/s): the old space still grew to
  * 105–132 MB of promoted garbage before V8 collected it, and the one-process server peaked at
  * 202–277 MB of RSS. At 25 % it peaked at 177–191 MB, CPU within the noise (BENCHMARKS.md,
- * "The old generation's growth"). The store holds the data, not the heap, so a small factor
+ * "The old generation's growth bounded"). The store holds the data, not the heap, so a small factor
  * costs a few more full collections of a small heap. Where much is alive at once it costs more:
  * 32 bulk batches of 1,000 events in flight took 10–20 % more CPU for half the RSS (350–366
  * against 557–801 MB); such a deployment can start Node with --heap-growing-percent=0 (V8's).
