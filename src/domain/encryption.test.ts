@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  EncryptionError, fingerprintKid, generateKeyEntry, isSealed, kidOf, open, openOrPlain, parseKeyring, seal, sealedWithCurrent,
+  EncryptionError, fingerprintKid, generateKeyEntry, isSealed, kidOf, open, OPENED_KEPT, openOrPlain, parseKeyring, seal, sealedWithCurrent,
 } from './encryption.js';
 
 const b64 = () => randomBytes(32).toString('base64');
@@ -44,6 +44,21 @@ describe('encryption', () => {
     assert.throws(() => open(ring, flipped), EncryptionError);
     assert.throws(() => open(ring, 'enc:v1:k1:short'), EncryptionError);
     assert.throws(() => open(ring, 'enc:v1:k1:AAAA:AAAA'), EncryptionError);
+  });
+
+  it('keeps what a keyring opened for that keyring only, a bounded number of values', () => {
+    const ring = parseKeyring(`k1:${b64()}`);
+    const other = parseKeyring(`k1:${b64()}`);
+    const v = seal(ring, 'secret');
+    assert.equal(open(ring, v), 'secret');
+    assert.equal(open(ring, v), 'secret', 'again, from what it kept');
+    // Another keyring under the same kid never gets the value the first one opened.
+    assert.throws(() => open(other, v), (e: unknown) => e instanceof EncryptionError && /does not open/.test(e.message));
+    // Past the bound the oldest go, and are opened again when asked.
+    const many = Array.from({ length: OPENED_KEPT + 10 }, (_, i) => seal(ring, `s${i}`));
+    for (const [i, s] of many.entries()) assert.equal(open(ring, s), `s${i}`);
+    assert.equal(open(ring, many[0]), 's0');
+    assert.equal(open(ring, v), 'secret');
   });
 
   it('parses keyrings and names the entry at fault, never the key', () => {
