@@ -20,6 +20,56 @@ describe('formatRome', () => {
   });
 });
 
+const intlRome = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+});
+
+/** The tz database's answer, asked of Intl for every instant (what formatRome did before it kept offsets). */
+function romeByIntl(ms: number): string {
+  const secMs = Math.floor(ms / 1000) * 1000;
+  const parts: Record<string, string> = {};
+  for (const p of intlRome.formatToParts(new Date(secMs))) parts[p.type] = p.value;
+  const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  const offsetMin = Math.round((wall - secMs) / 60000);
+  const abs = Math.abs(offsetMin);
+  const off = `${offsetMin >= 0 ? '+' : '-'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${off}`;
+}
+
+const offsetOf = (ms: number) => romeByIntl(ms).slice(-6);
+
+/** The first second in (from, to] whose offset differs from from's. */
+function changeIn(from: number, to: number): number {
+  const was = offsetOf(from);
+  let lo = from;
+  let hi = to;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (offsetOf(mid) === was) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+describe('formatRome against the tz database', () => {
+  it('writes what Intl writes: every change of offset since 1880 (each on a UTC hour), the seconds either side, and random instants', () => {
+    const changes: number[] = [];
+    const DAY = 86_400_000;
+    for (let d = Date.UTC(1880, 0, 1); d < Date.UTC(2040, 0, 1); d += DAY) {
+      if (offsetOf(d) !== offsetOf(d + DAY)) changes.push(changeIn(d, d + DAY));
+    }
+    assert.ok(changes.length > 2 * 60, `${changes.length} changes found`);
+    // formatRome keeps one offset per UTC hour: right only while every change falls on one.
+    for (const c of changes) assert.ok(c % 3_600_000 === 0, `the change at ${new Date(c).toISOString()} is inside an hour`);
+    const instants = changes.flatMap((c) => [c - 1000, c, c + 1000, Math.floor(c / 3_600_000) * 3_600_000, Math.floor(c / 3_600_000) * 3_600_000 + 3_599_000]);
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 3000; i++) instants.push(Math.floor(random() * MAX_TIME_MS));
+    // Asked twice, in an order that leaves the kept offsets and the last second to answer.
+    for (const ms of [...instants, ...instants.reverse()]) assert.equal(formatRome(ms), romeByIntl(ms), new Date(ms).toISOString());
+  });
+});
+
 describe('parseTime', () => {
   it('reads ISO 8601 date-times and Unix seconds', () => {
     assert.equal(parseTime('2022-06-22T15:11:20+02:00'), Date.UTC(2022, 5, 22, 13, 11, 20));
