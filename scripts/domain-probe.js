@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The pure JavaScript an ingested pratica costs before any I/O, per event: its document
+// normalised (normalizeApplication, with its time pairs written by formatRome) and its opencity
+// body rendered (renderPayload), on the bench's single-POST bodies: 2,000 to warm up, then 4,000
+// measured with process.cpuUsage(). No server, no store, no sockets: steady enough on a shared
+// machine to compare two commits that the bench cannot tell apart.
+// Compare two commits with a worktree each (built with `npm run build`), alternating:
+//   node scripts/domain-probe.js /path/to/old && node scripts/domain-probe.js .
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const dir = resolve(process.argv[2] ?? '.');
+const from = (p) => import(pathToFileURL(resolve(dir, p)).href);
+const { ingestFeed } = await from('dist/src/bench/bodies.js');
+const { normalizeApplication } = await from('dist/src/domain/application.js');
+const { renderPayload } = await from('dist/src/domain/payload.js');
+
+const tenant = '00000000-0000-4000-8000-000000000001';
+const bodies = ingestFeed('single', { tenantId: tenant, key: 'unused', services: ['00000000-0000-4000-8000-000000000002'] }, 6000)
+  .shots.map((s) => JSON.parse(s.body));
+
+function run(list) {
+  for (const b of list) {
+    const doc = normalizeApplication({ ...b.data.application, tenant });
+    const event = {
+      event_id: b.event_id, type: b.type, tenant_id: tenant, subject: doc.id, event_version: 1,
+      event_created_at: Date.now(), app_id: 'external', data: { ...b.data, application: doc },
+    };
+    renderPayload(event, { format: 'opencity', version: 1 }, { eventId: b.event_id });
+  }
+}
+
+run(bodies.slice(0, 2000));
+const cpu0 = process.cpuUsage();
+run(bodies.slice(2000));
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(`${dir}: ${((cpu.user + cpu.system) / (bodies.length - 2000)).toFixed(1)} µs of CPU per event\n`);
