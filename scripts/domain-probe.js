@@ -2,8 +2,8 @@
 // The pure JavaScript an ingested pratica costs before any I/O, per event: its document
 // normalised (normalizeApplication, with its time pairs written by formatRome) and its opencity
 // body rendered (renderPayload), on the bench's single-POST bodies: 2,000 to warm up, then 4,000
-// measured with process.cpuUsage(). No server, no store, no sockets: steady enough on a shared
-// machine to compare two commits that the bench cannot tell apart.
+// measured seven times with process.cpuUsage(), the median printed. No server, no store, no
+// sockets: steady enough on a shared machine to compare two commits the bench cannot tell apart.
 // Compare two commits with a worktree each (built with `npm run build`), alternating:
 //   node scripts/domain-probe.js /path/to/old && node scripts/domain-probe.js .
 import { resolve } from 'node:path';
@@ -31,7 +31,13 @@ function run(list) {
 }
 
 run(bodies.slice(0, 2000));
-const cpu0 = process.cpuUsage();
-run(bodies.slice(2000));
-const cpu = process.cpuUsage(cpu0);
-process.stdout.write(`${dir}: ${((cpu.user + cpu.system) / (bodies.length - 2000)).toFixed(1)} µs of CPU per event\n`);
+const measured = bodies.slice(2000);
+const rounds = [];
+for (let i = 0; i < 7; i++) {
+  const cpu0 = process.cpuUsage();
+  run(measured);
+  const cpu = process.cpuUsage(cpu0);
+  rounds.push((cpu.user + cpu.system) / measured.length);
+}
+rounds.sort((a, b) => a - b);
+process.stdout.write(`${dir}: ${rounds[3].toFixed(1)} µs of CPU per event (median of 7 rounds; ${rounds[0].toFixed(1)}–${rounds[6].toFixed(1)})\n`);
