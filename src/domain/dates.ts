@@ -1,8 +1,11 @@
 /**
  * OpenCity dates: ISO 8601 without milliseconds, with the Europe/Rome offset
- * (`2022-06-22T15:11:20+02:00`). Intl gives the wall-clock parts; the offset is derived from
- * them, so summer time is handled by the platform's tz database, not by us.
+ * (`2022-06-22T15:11:20+02:00`). Intl gives Rome's offset (once per UTC hour) and the wall
+ * clock is the instant moved by it, so summer time is handled by the platform's tz database,
+ * not by us.
  */
+import { setBounded } from './bounded-map.js';
+
 const fmt = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/Rome',
   year: 'numeric',
@@ -38,8 +41,7 @@ function offsetAt(secMs: number): number {
   const known = offsetByHour.get(hour);
   if (known !== undefined) return known;
   const offset = romeOffsetMs(hour * HOUR_MS);
-  if (offsetByHour.size >= HOURS_KEPT) offsetByHour.delete(offsetByHour.keys().next().value!);
-  offsetByHour.set(hour, offset);
+  setBounded(offsetByHour, hour, offset, HOURS_KEPT);
   return offset;
 }
 

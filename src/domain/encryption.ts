@@ -7,6 +7,7 @@
  * bare `<base64 key>` gets a kid derived from the key itself. Only node:crypto, no I/O.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { setBounded } from './bounded-map.js';
 
 export const SEALED_PREFIX = 'enc:v1:';
 const KEY_BYTES = 32;
@@ -99,8 +100,7 @@ export function open(ring: Keyring, sealed: string): string {
   if (hit !== undefined) return hit;
   const plain = openUncached(ring, sealed);
   if (!memo) opened.set(ring, memo = new Map());
-  if (memo.size >= OPENED_KEPT) memo.delete(memo.keys().next().value!);
-  memo.set(sealed, plain);
+  setBounded(memo, sealed, plain, OPENED_KEPT);
   return plain;
 }
 

@@ -6,6 +6,7 @@
  */
 import fp from 'fastify-plugin';
 import { timingSafeEqual } from 'node:crypto';
+import { setBounded } from '../domain/bounded-map.js';
 import { sha256 } from '../domain/ids.js';
 import type { FastifyRequest } from 'fastify';
 import './fastify.js';
@@ -59,10 +60,7 @@ class RecentKeys {
   }
 
   set(hash: string, tenantId: string, keyId: string): void {
-    this.byHash.delete(hash);
-    // Oldest first out (a Map keeps insertion order).
-    if (this.byHash.size >= this.max) this.byHash.delete(this.byHash.keys().next().value!);
-    this.byHash.set(hash, { tenantId, keyId, at: Date.now() });
+    setBounded(this.byHash, hash, { tenantId, keyId, at: Date.now() }, this.max);
   }
 
   /** A write found the key revoked: its next request looks it up (and counts as a failure there). */
