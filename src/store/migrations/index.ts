@@ -60,7 +60,11 @@ async function migrateSteps(db: Db, migrations: Migration[]): Promise<number[]> 
   return applied;
 }
 
-/** Splits a migration on `;` at line ends (our migrations hold no procedural bodies). */
+/**
+ * Splits a migration on `;` at line ends (a procedural body, such as a DO block, stays on one
+ * line). A part that holds only comments is no statement: a step one store has nothing to do in
+ * says why in a comment.
+ */
 export function splitStatements(sql: string): string[] {
-  return sql.split(/;\s*\n/).map((s) => s.trim().replace(/;$/, '')).filter((s) => s.length > 0);
+  return sql.split(/;\s*\n/).map((s) => s.trim().replace(/;$/, '')).filter((s) => s.replace(/--[^\n]*/g, '').trim().length > 0);
 }

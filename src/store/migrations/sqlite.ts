@@ -451,4 +451,11 @@ CREATE INDEX applications_unindexed ON applications(tenant_id) WHERE terms IS NU
 CREATE INDEX deliveries_tenant_failed ON deliveries(tenant_id, seq) WHERE status = 'failed';
 `,
   },
+  {
+    id: 180,
+    name: 'lz4_large_text',
+    sql: `
+-- PostgreSQL only (its large values compressed with lz4): SQLite stores text as given.
+`,
+  },
 ];
