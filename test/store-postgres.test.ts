@@ -269,6 +269,29 @@ await describeOnPg('postgres migrations', () => {
     }
   });
 
+  it('writes the data of snapshots that go in together as their docs wrapped, byte for byte', async () => {
+    const pg = await freshPgSchema();
+    const store = await openPostgresStore(pg.url, RING, { max: 1 });
+    try {
+      await store.migrate();
+      const t = await tenant(store);
+      const svc = await service(store, t.id);
+      const docs = ['Mario', 'Giulia "la" Rossi', 'Zoë \\ ☃'].map((name) =>
+        normalizeApplication({ id: uuid(), tenant: t.id, service_id: svc.id, status: 2000, user_name: name }));
+      const events = docs.map((d) => snapshotEvent(t.id, d, T0, 'application.snapshot'));
+      // Data with more than the doc goes as it is.
+      events[1] = { ...events[1], data: { application: docs[1], note: 'more than the doc' } };
+      // Another snapshot of the first pratica goes after the others, on its own: the first three go in one statement (insertAhead).
+      events.push(snapshotEvent(t.id, docs[0], T0 + 1000, 'application.snapshot'));
+      await store.appendEvents(events);
+      const rows = await store.pg.query<{ event_id: string; data: string }>("SELECT event_id, data FROM events WHERE type = 'application.snapshot' ORDER BY seq");
+      assert.deepEqual(rows, events.map((e) => ({ event_id: e.event_id, data: JSON.stringify(e.data) })));
+    } finally {
+      await store.close();
+      await pg.drop();
+    }
+  });
+
   for (const others of [0, MAX_PRATICA_LOCKS + 36]) {
     const what = others === 0 ? 'a single snapshot' : `a batch of ${others + 1} pratiche (its tenant locked whole)`;
     it(`classifies a snapshot only once another process's snapshot of the same pratica has committed: ${what}`, async () => {
