@@ -468,4 +468,16 @@ CREATE INDEX deliveries_tenant_failed ON deliveries(tenant_id, seq) WHERE status
 DROP INDEX applications_tenant_desc;
 `,
   },
+  {
+    id: 200,
+    name: 'deliveries_completed_only',
+    sql: `
+-- The per-minute overview reads deliveries_completed by completed_at >= ?, which only finished
+-- deliveries meet. Every delivery had an entry from its insert on (completed_at NULL), and on
+-- PostgreSQL a fresh one at its claim too (the claim's UPDATE changes indexed columns, so it
+-- writes an entry in every index): only finished ones have one now.
+DROP INDEX deliveries_completed;
+CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at) WHERE completed_at IS NOT NULL;
+`,
+  },
 ];
