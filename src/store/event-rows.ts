@@ -40,16 +40,17 @@ function docJson(doc: ApplicationDoc): string {
   return json;
 }
 
-/** Is the event's data its snapshot's doc and nothing else (`{ application: doc }`)? */
-function dataIsDoc(ev: NewEvent): boolean {
+/** The snapshot's doc when the event's data is that doc and nothing else (`{ application: doc }`). */
+function dataDoc(ev: NewEvent): ApplicationDoc | null {
   const data = ev.data as Record<string, unknown>;
-  return ev.projection?.kind === 'application' && data.application === ev.projection.doc && Object.keys(data).length === 1;
+  const doc = ev.projection?.kind === 'application' ? ev.projection.doc : null;
+  return doc !== null && data.application === doc && Object.keys(data).length === 1 ? doc : null;
 }
 
 /** The event's data as JSON: a snapshot's `{ application: doc }` around its doc's JSON (the same text JSON.stringify makes). */
 export function dataJson(ev: NewEvent): string {
-  if (dataIsDoc(ev) && ev.projection?.kind === 'application') return `{"application":${docJson(ev.projection.doc)}}`;
-  return JSON.stringify(ev.data);
+  const doc = dataDoc(ev);
+  return doc ? `{"application":${docJson(doc)}}` : JSON.stringify(ev.data);
 }
 
 const INSERT_EVENT = `INSERT INTO events (event_id, tenant_id, type, subject, event_version, event_created_at, app_id, data, recorded_at)
@@ -167,7 +168,7 @@ export async function insertStaged(t: Db, staged: Staged[]): Promise<Inserted[]>
     return {
       o, event_id: ev.event_id, tenant_id: ev.tenant_id, type: ev.type, subject: ev.subject, event_version: ev.event_version,
       // The data of most snapshots is their doc and nothing else: made here, it would go twice.
-      event_created_at: ev.event_created_at, app_id: ev.app_id, data: dataIsDoc(ev) ? null : dataJson(ev), now,
+      event_created_at: ev.event_created_at, app_id: ev.app_id, data: dataDoc(ev) ? null : dataJson(ev), now,
       id: doc.id, service_id: doc.service_id, status: doc.status, doc: docJson(doc), terms: joinTerms(terms),
     };
   });

@@ -142,8 +142,9 @@ export async function insertAhead(t: Db, shared: AppendShared, events: NewEvent[
 /**
  * Snapshots per statement in insertAhead: more than a group of single posts holds, and a batch of
  * 1,000 in 32 statements, not 1,000. All of it in one statement was one JSON text of ~2.5 MB (each
- * document twice, escaped, before insertStaged sent it once), and the API's peak RSS in the bench's batch phase rose from 290–298
- * to 373–411 MB; by 100, 308–335 MB; by 32, 274–308 MB, at the same rate (BENCHMARKS.md).
+ * document twice, escaped, as insertStaged sent them then), and the API's peak RSS in the bench's
+ * batch phase rose from 290–298 to 373–411 MB; by 100, 308–335 MB; by 32, 274–308 MB, at the
+ * same rate (BENCHMARKS.md).
  */
 const STAGED_PER_STATEMENT = 32;
 

@@ -103,8 +103,8 @@ const MAX_CACHED = 2000;
  * A query without parameters (a SELECT or WITH, no `;`) is named too: by the simple protocol it
  * was planned at every run, and the claim's read of the lanes with work (a recursive CTE, no
  * parameter) cost PostgreSQL 0.59 ms to plan against 0.18 ms to run, 593 ms of its CPU in an end
- * to end run of 10,000 events (pg_stat_statements with track_planning; "Planned once" in
- * BENCHMARKS.md). Any other text without parameters (DDL, a migration's DO block, a script of
+ * to end run of 10,000 events (pg_stat_statements with track_planning; BENCHMARKS.md, the
+ * fourteenth session). Any other text without parameters (DDL, a migration's DO block, a script of
  * several statements) runs by the simple protocol. `prepare: false` (the URL's
  * `?prepared_statements=false`) names none, for a pooler that cannot keep them.
  */
