@@ -50,6 +50,19 @@ async function withDb(fn: (db: PgDb, pg: PgSchema) => Promise<void>): Promise<vo
   }
 }
 
+/** A migrated store of one connection on a fresh schema, closed and dropped after `fn`. */
+async function withStore(fn: (store: Awaited<ReturnType<typeof openPostgresStore>>, pg: PgSchema) => Promise<void>): Promise<void> {
+  const pg = await freshPgSchema();
+  const store = await openPostgresStore(pg.url, RING, { max: 1 });
+  try {
+    await store.migrate();
+    await fn(store, pg);
+  } finally {
+    await store.close();
+    await pg.drop();
+  }
+}
+
 await describeOnPg('pg driver', () => {
   it('numbers placeholders, returns BIGINT and NUMERIC as numbers, counts changed rows', () => withDb(async (db) => {
     await db.execute('CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, name TEXT, r DOUBLE PRECISION)');
@@ -246,60 +259,44 @@ await describeOnPg('postgres migrations', () => {
     }
   });
 
-  it('compresses a pratica\'s doc, the event\'s data and a body with lz4 where the server has it', async () => {
-    const pg = await freshPgSchema();
-    const store = await openPostgresStore(pg.url, RING, { max: 1 });
-    try {
-      await store.migrate();
-      const [server] = await store.pg.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
-      const lz4 = server.v >= 140000 && await pgAdmin((c) => c.query('CREATE TEMP TABLE probe_lz4 (t TEXT COMPRESSION lz4)').then(() => true, () => false));
-      const columns = await store.pg.query<{ c: string; m: string }>(
-        `SELECT c.relname || '.' || a.attname AS c, a.attcompression AS m FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-         WHERE c.relnamespace = ?::regnamespace AND (c.relname, a.attname) IN
-           (('events', 'data'), ('applications', 'doc'), ('payloads', 'body'), ('attempts', 'response_body'), ('inspector_captures', 'body'))
-         ORDER BY 1`, [pg.schema],
-      );
-      const want = lz4 ? 'l' : '';
-      assert.deepEqual(columns, ['applications.doc', 'attempts.response_body', 'events.data', 'inspector_captures.body', 'payloads.body']
-        .map((c) => ({ c, m: want })));
-      if (!lz4) return;
-      // A value past the 2 KB a row may hold uncompressed is written with it.
-      const t = await tenant(store);
-      const svc = await service(store, t.id);
-      const doc = normalizeApplication({ id: uuid(), tenant: t.id, service_id: svc.id, status: 2000, subject: 'x'.repeat(3000) });
-      await store.appendEvents([snapshotEvent(t.id, doc, T0, 'application.snapshot')]);
-      const [row] = await store.pg.query<{ e: string; a: string }>(
-        'SELECT pg_column_compression(e.data) AS e, pg_column_compression(a.doc) AS a FROM events e JOIN applications a ON a.id = e.subject',
-      );
-      assert.deepEqual(row, { e: 'lz4', a: 'lz4' });
-    } finally {
-      await store.close();
-      await pg.drop();
-    }
-  });
+  it('compresses a pratica\'s doc, the event\'s data and a body with lz4 where the server has it', () => withStore(async (store, pg) => {
+    const [server] = await store.pg.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
+    const lz4 = server.v >= 140000 && await pgAdmin((c) => c.query('CREATE TEMP TABLE probe_lz4 (t TEXT COMPRESSION lz4)').then(() => true, () => false));
+    const columns = await store.pg.query<{ c: string; m: string }>(
+      `SELECT c.relname || '.' || a.attname AS c, a.attcompression AS m FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+       WHERE c.relnamespace = ?::regnamespace AND (c.relname, a.attname) IN
+         (('events', 'data'), ('applications', 'doc'), ('payloads', 'body'), ('attempts', 'response_body'), ('inspector_captures', 'body'))
+       ORDER BY 1`, [pg.schema],
+    );
+    const want = lz4 ? 'l' : '';
+    assert.deepEqual(columns, ['applications.doc', 'attempts.response_body', 'events.data', 'inspector_captures.body', 'payloads.body']
+      .map((c) => ({ c, m: want })));
+    if (!lz4) return;
+    // A value past the 2 KB a row may hold uncompressed is written with it.
+    const t = await tenant(store);
+    const svc = await service(store, t.id);
+    const doc = normalizeApplication({ id: uuid(), tenant: t.id, service_id: svc.id, status: 2000, subject: 'x'.repeat(3000) });
+    await store.appendEvents([snapshotEvent(t.id, doc, T0, 'application.snapshot')]);
+    const [row] = await store.pg.query<{ e: string; a: string }>(
+      'SELECT pg_column_compression(e.data) AS e, pg_column_compression(a.doc) AS a FROM events e JOIN applications a ON a.id = e.subject',
+    );
+    assert.deepEqual(row, { e: 'lz4', a: 'lz4' });
+  }));
 
-  it('writes the data of snapshots that go in together as their docs wrapped, byte for byte', async () => {
-    const pg = await freshPgSchema();
-    const store = await openPostgresStore(pg.url, RING, { max: 1 });
-    try {
-      await store.migrate();
-      const t = await tenant(store);
-      const svc = await service(store, t.id);
-      const docs = ['Mario', 'Giulia "la" Rossi', 'Zoë \\ ☃'].map((name) =>
-        normalizeApplication({ id: uuid(), tenant: t.id, service_id: svc.id, status: 2000, user_name: name }));
-      const events = docs.map((d) => snapshotEvent(t.id, d, T0, 'application.snapshot'));
-      // Data with more than the doc goes as it is.
-      events[1] = { ...events[1], data: { application: docs[1], note: 'more than the doc' } };
-      // Another snapshot of the first pratica goes after the others, on its own: the first three go in one statement (insertAhead).
-      events.push(snapshotEvent(t.id, docs[0], T0 + 1000, 'application.snapshot'));
-      await store.appendEvents(events);
-      const rows = await store.pg.query<{ event_id: string; data: string }>("SELECT event_id, data FROM events WHERE type = 'application.snapshot' ORDER BY seq");
-      assert.deepEqual(rows, events.map((e) => ({ event_id: e.event_id, data: JSON.stringify(e.data) })));
-    } finally {
-      await store.close();
-      await pg.drop();
-    }
-  });
+  it('writes the data of snapshots that go in together as their docs wrapped, byte for byte', () => withStore(async (store) => {
+    const t = await tenant(store);
+    const svc = await service(store, t.id);
+    const docs = ['Mario', 'Giulia "la" Rossi', 'Zoë \\ ☃'].map((name) =>
+      normalizeApplication({ id: uuid(), tenant: t.id, service_id: svc.id, status: 2000, user_name: name }));
+    const events = docs.map((d) => snapshotEvent(t.id, d, T0, 'application.snapshot'));
+    // Data with more than the doc goes as it is.
+    events[1] = { ...events[1], data: { application: docs[1], note: 'more than the doc' } };
+    // Another snapshot of the first pratica goes after the others, on its own: the first three go in one statement (insertAhead).
+    events.push(snapshotEvent(t.id, docs[0], T0 + 1000, 'application.snapshot'));
+    await store.appendEvents(events);
+    const rows = await store.pg.query<{ event_id: string; data: string }>("SELECT event_id, data FROM events WHERE type = 'application.snapshot' ORDER BY seq");
+    assert.deepEqual(rows, events.map((e) => ({ event_id: e.event_id, data: JSON.stringify(e.data) })));
+  }));
 
   for (const others of [0, MAX_PRATICA_LOCKS + 36]) {
     const what = others === 0 ? 'a single snapshot' : `a batch of ${others + 1} pratiche (its tenant locked whole)`;
