@@ -43,6 +43,9 @@ const PAYLOAD_ROWS_PER_INSERT = 200;
 /** Delivery rows per INSERT statement: 12 values each, well under both stores' bind limits. */
 const DELIVERY_ROWS_PER_INSERT = 200;
 
+/** The PostgreSQL types of insertDeliveries' values: there they go as one array per column (sql.ts insertMany). */
+const DELIVERY_PG_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint'];
+
 /**
  * Pending deliveries, as multi-row INSERTs of DELIVERY_ROWS_PER_INSERT that cannot abort on
  * SQLite (sql.ts cannotAbort); a delivery whose random id collided would be skipped there, so
@@ -52,7 +55,7 @@ export async function insertDeliveries(t: Db, rows: SqlValue[][]): Promise<void>
   const made = await insertMany(t,
     `${cannotAbort(t.dialect, 'INSERT INTO')} deliveries (id, tenant_id, webhook_id, event_id, event_type, subject, order_key, endpoint_key,
        status, payload_id, attempts, next_attempt_at, created_at, updated_at)`,
-    `(?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`, rows, DELIVERY_ROWS_PER_INSERT);
+    `(?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`, rows, DELIVERY_ROWS_PER_INSERT, '', DELIVERY_PG_TYPES);
   // The whole transaction is rolled back: no event is committed without its deliveries.
   if (made !== rows.length) throw new Error(`wrote ${made} of ${rows.length} deliveries (a delivery id already taken)`);
 }
