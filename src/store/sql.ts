@@ -16,8 +16,9 @@ export const placeholders = (n: number): string => Array.from({ length: n }, () 
  * count of rows, prepared and planned once, where a VALUES list of its own size was parsed and
  * planned at every group (past 100 parameters it ran unnamed: pg-db.ts). A loop of 105-row
  * inserts into a 4-column table with its primary key: 13.7–14.3 → 9.2–10.2 µs of the server's
- * CPU a row (BENCHMARKS.md). Not for long values: an array's elements are escaped and parsed
- * again, which a parameter's are not.
+ * CPU a row (BENCHMARKS.md). All the rows go in one statement there (`perStatement` bounds the
+ * parameters of a VALUES list; the arrays are a parameter per column). Not for long values: an
+ * array's elements are escaped and parsed again, which a parameter's are not.
  */
 export async function insertMany(
   t: Db, head: string, tuple: string, rows: SqlValue[][], perStatement: number, tail = '', pgTypes?: readonly string[],
