@@ -215,7 +215,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
           o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
           o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
           o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null]),
-        50);
+        { perStatement: 50 });
       for (const o of outcomes) {
         const end = o.startedAt + o.durationMs;
         const prev = webhookOk.get(o.webhookId);

@@ -32,7 +32,7 @@ export function newHeldWrites(): HeldWrites {
 /** Makes the held writes, payloads before the deliveries that name them, and empties `held`. */
 export async function flushHeld(t: Db, held: HeldWrites): Promise<void> {
   await insertMany(t, `${cannotAbort(t.dialect, 'INSERT INTO')} payloads (id, body, content_type, created_at)`, '(?, ?, ?, ?)',
-    held.payloads.splice(0), PAYLOAD_ROWS_PER_INSERT, skipExisting(t.dialect));
+    held.payloads.splice(0), { perStatement: PAYLOAD_ROWS_PER_INSERT, tail: skipExisting(t.dialect) });
   await insertDeliveries(t, held.deliveries.splice(0));
   await flushTerms(t, held.terms);
 }
@@ -55,7 +55,7 @@ export async function insertDeliveries(t: Db, rows: SqlValue[][]): Promise<void>
   const made = await insertMany(t,
     `${cannotAbort(t.dialect, 'INSERT INTO')} deliveries (id, tenant_id, webhook_id, event_id, event_type, subject, order_key, endpoint_key,
        status, payload_id, attempts, next_attempt_at, created_at, updated_at)`,
-    `(?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`, rows, DELIVERY_ROWS_PER_INSERT, '', DELIVERY_PG_TYPES);
+    `(?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`, rows, { perStatement: DELIVERY_ROWS_PER_INSERT, pgTypes: DELIVERY_PG_TYPES });
   // The whole transaction is rolled back: no event is committed without its deliveries.
   if (made !== rows.length) throw new Error(`wrote ${made} of ${rows.length} deliveries (a delivery id already taken)`);
 }

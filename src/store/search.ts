@@ -70,7 +70,7 @@ export async function flushTerms(t: Db, held: HeldTerms): Promise<void> {
   }
   held.clear();
   await insertMany(t, `${cannotAbort(t.dialect, 'INSERT INTO')} application_terms (tenant_id, term, event_seq, application_id)`, '(?, ?, ?, ?)',
-    rows, TERM_ROWS_PER_INSERT, skipExisting(t.dialect), ['text', 'text', 'bigint', 'text']);
+    rows, { perStatement: TERM_ROWS_PER_INSERT, tail: skipExisting(t.dialect), pgTypes: ['text', 'text', 'bigint', 'text'] });
 }
 
 /** Term rows per INSERT: 4 values each, well under both stores' bind limits. */

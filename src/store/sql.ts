@@ -7,6 +7,15 @@ import { ATTEMPT_OUTCOME, DELIVERY_STATUS } from './types.js';
 
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
+export interface InsertOptions {
+  /** Rows per VALUES list at most. */
+  perStatement: number;
+  /** What follows the rows (ON CONFLICT …). */
+  tail?: string;
+  /** The PostgreSQL type of each `?` of the tuple, in order: see insertMany. */
+  pgTypes?: readonly string[];
+}
+
 /**
  * `rows` as multi-row INSERTs of `perStatement` rows at most: `head` is the statement up to
  * VALUES, `tuple` one row's `(?, …)`, `tail` what follows the values. Answers the rows made.
@@ -20,9 +29,8 @@ export const placeholders = (n: number): string => Array.from({ length: n }, () 
  * parameters of a VALUES list; the arrays are a parameter per column). Not for long values: an
  * array's elements are escaped and parsed again, which a parameter's are not.
  */
-export async function insertMany(
-  t: Db, head: string, tuple: string, rows: SqlValue[][], perStatement: number, tail = '', pgTypes?: readonly string[],
-): Promise<number> {
+export async function insertMany(t: Db, head: string, tuple: string, rows: SqlValue[][], options: InsertOptions): Promise<number> {
+  const { perStatement, tail = '', pgTypes } = options;
   if (pgTypes && t.dialect === 'postgres') return rows.length === 0 ? 0 : t.execute(unnestInsert(head, tuple, pgTypes, tail), columnsOf(rows, pgTypes.length));
   let made = 0;
   for (let i = 0; i < rows.length; i += perStatement) {
