@@ -157,10 +157,12 @@ export class Dispatcher {
         // 2. Claim: lanes with a full queue are skipped, the others take what they can send soon.
         const limit = Math.min(this.batchSize, room);
         const held = new Map<string, number>();
+        const limits = new Map<string, number>();
         const full: string[] = [];
         for (const lane of this.lanes()) {
           const n = lane.queue.length + lane.active;
           held.set(lane.key, n);
+          limits.set(lane.key, lane.limit);
           if (n >= this.cap(lane)) full.push(lane.key);
         }
         const skip = [...full];
@@ -170,7 +172,7 @@ export class Dispatcher {
         }
         const claims = await store.claimDeliveries({
           owner: this.owner, limit, now, leaseMs: this.leaseMs, skipLanes: skip, newEndpoints: 1,
-          room: { rounds: this.prefetchRounds, defaultConcurrency: config.endpointConcurrency, held },
+          room: { rounds: this.prefetchRounds, defaultConcurrency: config.endpointConcurrency, held, limits },
         });
         // One new endpoint per claim (so woken dispatchers share them); having taken one,
         // look again at once for the next.

@@ -16,8 +16,11 @@ export interface ClaimOptions {
    * Size each lane's take by what it can send soon (limits.ts `claimRoom`): `rounds` of its
    * concurrency (the webhook's max_concurrency, else `defaultConcurrency`) less `held[lane]`,
    * what the dispatcher holds of it already. Without it, a claim takes what is due up to `limit`.
+   * `limits` has the concurrency of the lanes the dispatcher serves already (the strictest of
+   * their webhooks, which their queues are sized by): no more of such a lane's rows are read
+   * than its queue can still take.
    */
-  room?: { rounds: number; defaultConcurrency: number; held: ReadonlyMap<string, number> };
+  room?: { rounds: number; defaultConcurrency: number; held: ReadonlyMap<string, number>; limits?: ReadonlyMap<string, number> };
   /**
    * Most endpoints to take over in this claim besides those this owner serves already, so
    * that dispatchers woken together share the endpoints instead of the first taking them all.

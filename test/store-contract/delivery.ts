@@ -192,4 +192,15 @@ export function deliveryCases(withStore: StoreCase): void {
     assert.equal(b.length, 2);
     assert.deepEqual(await store.claimDeliveries({ owner: 'A', limit: 200, now: Date.now(), leaseMs: LEASE, room, skipLanes: [lane] }), []);
   }));
+
+  it('a claim reads of a lane the dispatcher serves only what its queue can still hold (the lane\'s limit × rounds, less what is held)', withStore(async (store) => {
+    const q = await queue(store, 30);
+    const [first] = await store.claimDeliveries({ owner: 'A', limit: 1, now: Date.now(), leaseMs: LEASE });
+    const lane = laneKey(q.t.id, first.delivery.endpoint_key);
+    const room = { rounds: 10, defaultConcurrency: 10, held: new Map([[lane, 5]]), limits: new Map([[lane, 2]]) };
+    const served = await store.claimDeliveries({ owner: 'A', limit: 200, now: Date.now(), leaseMs: LEASE, room });
+    assert.equal(served.length, 15, 'the lane\'s limit 2 × 10 rounds, less 5 held');
+    const unknown = await store.claimDeliveries({ owner: 'A', limit: 200, now: Date.now(), leaseMs: LEASE, room: { ...room, limits: new Map() } });
+    assert.equal(unknown.length, 14, 'a lane without a known limit: its webhook\'s room (10 × 10, less 5) takes the 14 left');
+  }));
 }
