@@ -16,13 +16,13 @@
 import type { Db, SqlValue } from './db.js';
 import type { Keyring } from '../domain/encryption.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
-import { laneKey } from '../domain/limits.js';
 import { claimDeliveries, renewLeases } from './claims.js';
+import { completeAttempts } from './outcomes.js';
 import { applicationSummary, deliveryWhere } from './delivery-filter.js';
-import { cannotAbort, insertMany, OUTCOME, placeholders, RELAXED, STATUS } from './sql.js';
+import { OUTCOME, placeholders, STATUS } from './sql.js';
 import type { AttemptOutcome, ClaimedDelivery, ClaimOptions, DispatchStore } from './dispatch-store.js';
 import {
-  ATTEMPT_OUTCOME, DELIVERY_STATUS, type Attempt, type Delivery, type DeliveryFilter, type Page, type PageQuery, type Webhook,
+  type Attempt, type Delivery, type DeliveryFilter, type Page, type PageQuery, type Webhook,
 } from './types.js';
 
 export interface QueueStats {
@@ -167,83 +167,8 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
     return renewLeases(this.db, owner, leaseUntil, activeEndpoints);
   }
 
-  async completeAttempts(outcomes: AttemptOutcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    await this.db.tx(async (t) => {
-      // Per webhook and endpoint, the batch's outcomes are folded into one state write each, and a
-      // success writes only where there is a streak to clear (webhookFailing, laneSlowed): most
-      // batches had two statements that changed nothing, two of six round trips on PostgreSQL.
-      const webhookOk = new Map<string, { ok: boolean; at: number; clear: boolean }>();
-      const laneOk = new Map<string, boolean>();
-      // Plain successes (the common case) move on in one statement per status code; the rest
-      // one by one. Attempt rows go in as multi-row inserts. Measured: flushes cost a third less.
-      const successes = new Map<number, AttemptOutcome[]>();
-      for (const o of outcomes) {
-        if (o.result === 'success' && o.statusCode !== null) {
-          const list = successes.get(o.statusCode) ?? [];
-          list.push(o);
-          successes.set(o.statusCode, list);
-          continue;
-        }
-        const end = o.startedAt + o.durationMs;
-        const status = o.result === 'retry' ? DELIVERY_STATUS.pending : DELIVERY_STATUS.failed;
-        const lastError = o.errorClass ? `${o.errorClass}: ${o.errorMessage ?? ''}`.slice(0, 500) : `HTTP ${o.statusCode}`;
-        await t.execute(
-          `UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, lease_owner = NULL,
-             lease_until = NULL, updated_at = ?, completed_at = ? WHERE id = ? AND lease_owner = ? AND status = ${STATUS.sending}`,
-          [status, o.result === 'retry' ? o.nextAttemptAt : null, o.statusCode, lastError, end,
-            o.result === 'retry' ? null : end, o.deliveryId, o.owner],
-        );
-      }
-      const doneAt = Math.max(...outcomes.map((o) => o.startedAt + o.durationMs));
-      for (const [code, list] of successes) {
-        for (let i = 0; i < list.length; i += 500) {
-          const chunk = list.slice(i, i + 500);
-          await t.execute(
-            `${cannotAbort(t.dialect, 'UPDATE')} deliveries SET status = ${STATUS.succeeded}, next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
-               lease_owner = NULL, lease_until = NULL, updated_at = ?, completed_at = ?
-             WHERE lease_owner = ? AND status = ${STATUS.sending} AND id IN (${placeholders(chunk.length)})`,
-            [code, doneAt, doneAt, chunk[0].owner, ...chunk.map((o) => o.deliveryId)],
-          );
-        }
-      }
-      await insertMany(t,
-        `${cannotAbort(t.dialect, 'INSERT INTO')} attempts (id, delivery_id, webhook_id, attempt, started_at, duration_ms, url, outcome, status_code,
-           response_headers, response_body, response_truncated, error_class, error_message, next_attempt_at)`,
-        '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        outcomes.map((o) => [`att_${o.deliveryId.slice(4)}_${o.attempt}_${o.startedAt.toString(36)}`, o.deliveryId, o.webhookId, o.attempt,
-          o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
-          o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
-          o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null]),
-        { perStatement: 50 });
-      for (const o of outcomes) {
-        const end = o.startedAt + o.durationMs;
-        const prev = webhookOk.get(o.webhookId);
-        // A success anywhere in the batch ends the failing streak; otherwise the first failure starts it.
-        const clear = (prev?.clear ?? false) || (o.result === 'success' && o.webhookFailing);
-        webhookOk.set(o.webhookId, prev?.ok || o.result === 'success' ? { ok: true, at: 0, clear } : { ok: false, at: prev?.at ?? o.startedAt, clear });
-        // A slow-down pauses the lane (this tenant at this origin), kept in an endpoints row of its own.
-        const lane = laneKey(o.tenantId, o.endpointKey);
-        if (o.laneBlockedUntil === null) {
-          if (o.result === 'success' && o.laneSlowed) laneOk.set(lane, true);
-        } else {
-          laneOk.delete(lane);
-          await t.execute(
-            `INSERT INTO endpoints (endpoint_key, blocked_until, slowdowns, updated_at) VALUES (?, ?, 1, ?)
-             ON CONFLICT (endpoint_key) DO UPDATE SET slowdowns = endpoints.slowdowns + 1, updated_at = excluded.updated_at,
-               blocked_until = CASE WHEN endpoints.blocked_until > excluded.blocked_until THEN endpoints.blocked_until ELSE excluded.blocked_until END`,
-            [lane, o.laneBlockedUntil, end],
-          );
-        }
-      }
-      for (const [id, st] of [...webhookOk].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (!st.ok) await t.execute('UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL', [st.at, id]);
-        else if (st.clear) await t.execute('UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL', [id]);
-      }
-      for (const key of [...laneOk.keys()].sort()) {
-        await t.execute('UPDATE endpoints SET slowdowns = 0 WHERE endpoint_key = ? AND slowdowns > 0', [key]);
-      }
-    }, RELAXED);
+  completeAttempts(outcomes: AttemptOutcome[]): Promise<void> {
+    return completeAttempts(this.db, outcomes);
   }
 
   /** How many slow-downs in a row a lane has had (for its back-off). */
