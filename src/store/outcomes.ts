@@ -72,9 +72,20 @@ function moves(outcomes: AttemptOutcome[]): Move[] {
   });
 }
 
+/**
+ * An attempt's id: the same for the same attempt (a flush written twice logs it once), and its
+ * start first, in base 36 of fixed width, so that ids sort by it and the index on them grows at
+ * its end. The delivery's id first put every new entry on a page of its own: 0.75 of the 12.1
+ * SQLite WAL pages an event wrote end to end (a scratch copy of scripts/wal-pages.js with the
+ * dispatcher on, 2,000 events).
+ */
+export function attemptId(o: Pick<AttemptOutcome, 'deliveryId' | 'attempt' | 'startedAt'>): string {
+  return `att_${o.startedAt.toString(36).padStart(9, '0')}_${o.deliveryId.slice(4)}_${o.attempt}`;
+}
+
 /** An attempt's row, in the column order of ATTEMPT_COLUMNS. */
 function attemptRow(o: AttemptOutcome): SqlValue[] {
-  return [`att_${o.deliveryId.slice(4)}_${o.attempt}_${o.startedAt.toString(36)}`, o.deliveryId, o.webhookId, o.attempt,
+  return [attemptId(o), o.deliveryId, o.webhookId, o.attempt,
     o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
     o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
     o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null];
