@@ -128,7 +128,7 @@ function stateWrites(outcomes: AttemptOutcome[]): StateWrites {
  * one statement, with no BEGIN and COMMIT around it. A transaction there was four round trips
  * (BEGIN, the UPDATE, the INSERT, COMMIT), each a wake-up of the server and of the worker; in an
  * end to end run of 11,000 events, 2,711 batches (about 4 deliveries each) made 10,844 of the
- * run's ~27,000. `set_config(…, true)` relaxes this statement's own commit as RELAXED does a
+ * run's ~26,000. `set_config(…, true)` relaxes this statement's own commit as RELAXED does a
  * transaction's (no wait for the WAL flush: a batch lost in a crash of the server is sent again,
  * as one lost in a crash of the worker is). The deliveries are found by id through the unique
  * index (`= ANY` of the ids): a generic plan made on a new, empty table might otherwise join the
