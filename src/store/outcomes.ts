@@ -83,16 +83,25 @@ export function attemptId(o: Pick<AttemptOutcome, 'deliveryId' | 'attempt' | 'st
   return `att_${o.startedAt.toString(36).padStart(9, '0')}_${o.deliveryId.slice(4)}_${o.attempt}`;
 }
 
-/** An attempt's row, in the column order of ATTEMPT_COLUMNS. */
-function attemptRow(o: AttemptOutcome): SqlValue[] {
-  return [attemptId(o), o.deliveryId, o.webhookId, o.attempt,
-    o.startedAt, o.durationMs, o.url, o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure, o.statusCode,
-    o.responseHeaders ? JSON.stringify(o.responseHeaders) : null, o.responseBody, o.truncated ? 1 : 0,
-    o.errorClass, o.errorMessage, o.result === 'retry' ? o.nextAttemptAt : null];
+/** An attempt's row by column, in the order of the table's columns (ATTEMPT_COLUMNS). */
+function attemptRow(o: AttemptOutcome): Record<(typeof ATTEMPT_COLUMNS)[number][0], SqlValue> {
+  return {
+    id: attemptId(o), delivery_id: o.deliveryId, webhook_id: o.webhookId, attempt: o.attempt, started_at: o.startedAt,
+    duration_ms: o.durationMs, url: o.url, outcome: o.result === 'success' ? ATTEMPT_OUTCOME.success : ATTEMPT_OUTCOME.failure,
+    status_code: o.statusCode, response_headers: o.responseHeaders ? JSON.stringify(o.responseHeaders) : null,
+    response_body: o.responseBody, response_truncated: o.truncated ? 1 : 0, error_class: o.errorClass,
+    error_message: o.errorMessage, next_attempt_at: o.result === 'retry' ? o.nextAttemptAt : null,
+  };
 }
 
-const ATTEMPT_COLUMNS = `id, delivery_id, webhook_id, attempt, started_at, duration_ms, url, outcome, status_code,
-  response_headers, response_body, response_truncated, error_class, error_message, next_attempt_at`;
+/** The attempts' columns and their PostgreSQL types. */
+const ATTEMPT_COLUMNS = [
+  ['id', 'text'], ['delivery_id', 'text'], ['webhook_id', 'text'], ['attempt', 'int'], ['started_at', 'bigint'],
+  ['duration_ms', 'int'], ['url', 'text'], ['outcome', 'text'], ['status_code', 'int'], ['response_headers', 'text'],
+  ['response_body', 'text'], ['response_truncated', 'int'], ['error_class', 'text'], ['error_message', 'text'],
+  ['next_attempt_at', 'bigint'],
+] as const;
+const ATTEMPT_NAMES = ATTEMPT_COLUMNS.map(([name]) => name).join(', ');
 
 /**
  * Per webhook and lane, the batch's outcomes folded into one state write each; a success writes
@@ -123,6 +132,15 @@ function stateWrites(outcomes: AttemptOutcome[]): StateWrites {
   return { blocks, webhooks, laneClears: [...laneOk.keys()].sort() };
 }
 
+/** recordInOne's statement: the batch as a recordset, its deliveries moved, its attempts inserted. */
+const RECORD_IN_ONE = `WITH o AS (SELECT * FROM json_to_recordset(?::json) AS o(${ATTEMPT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')},
+    owner text, status text, err text, at bigint, done bigint)),
+  relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v),
+  moved AS (UPDATE deliveries d SET status = o.status, next_attempt_at = o.next_attempt_at, last_status_code = o.status_code,
+      last_error = o.err, lease_owner = NULL, lease_until = NULL, updated_at = o.at, completed_at = o.done
+    FROM o WHERE d.id = ANY(?::text[]) AND d.id = o.delivery_id AND d.lease_owner = o.owner AND d.status = ${STATUS.sending})
+INSERT INTO attempts (${ATTEMPT_NAMES}) SELECT ${ATTEMPT_COLUMNS.map(([name]) => `o.${name}`).join(', ')} FROM o CROSS JOIN relaxed`;
+
 /**
  * PostgreSQL, a batch with no state to write: its deliveries move on and its attempts go in by
  * one statement, with no BEGIN and COMMIT around it. A transaction there was four round trips
@@ -135,26 +153,11 @@ function stateWrites(outcomes: AttemptOutcome[]): StateWrites {
  * recordset to a scan of the whole table.
  */
 async function recordInOne(db: Db, moved: Move[], outcomes: AttemptOutcome[]): Promise<void> {
-  const rows = moved.map((m, i) => {
-    const a = attemptRow(outcomes[i]);
-    return {
-      id: m.id, owner: m.owner, status: m.status, next_at: m.nextAttemptAt, code: m.code, err: m.error, at: m.at, done: m.completedAt,
-      att: a[0], webhook_id: a[2], attempt: a[3], started_at: a[4], duration_ms: a[5], url: a[6], outcome: a[7],
-      headers: a[9], body: a[10], truncated: a[11], error_class: a[12], error_message: a[13], att_next: a[14],
-    };
-  });
-  await db.execute(
-    `WITH o AS (SELECT * FROM json_to_recordset(?::json) AS o(id text, owner text, status text, next_at bigint, code int, err text,
-         at bigint, done bigint, att text, webhook_id text, attempt int, started_at bigint, duration_ms int, url text, outcome text,
-         headers text, body text, truncated int, error_class text, error_message text, att_next bigint)),
-       relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v),
-       moved AS (UPDATE deliveries d SET status = o.status, next_attempt_at = o.next_at, last_status_code = o.code, last_error = o.err,
-           lease_owner = NULL, lease_until = NULL, updated_at = o.at, completed_at = o.done
-         FROM o WHERE d.id = ANY(?::text[]) AND d.id = o.id AND d.lease_owner = o.owner AND d.status = ${STATUS.sending})
-     INSERT INTO attempts (${ATTEMPT_COLUMNS})
-       SELECT o.att, o.id, o.webhook_id, o.attempt, o.started_at, o.duration_ms, o.url, o.outcome, o.code, o.headers, o.body,
-         o.truncated, o.error_class, o.error_message, o.att_next
-       FROM o CROSS JOIN relaxed`,
+  // The attempt's row and its delivery's move; the row's status_code and next_attempt_at are the delivery's too.
+  const rows = moved.map((m, i) => ({ ...attemptRow(outcomes[i]), owner: m.owner, status: m.status, err: m.error, at: m.at, done: m.completedAt }));
+  await db.execute(RECORD_IN_ONE,
+    // The ids as one array: the pg driver sends a JavaScript array as an array literal (the port's
+    // SqlValue names none, as SQLite takes none).
     [JSON.stringify(rows), moved.map((m) => m.id) as unknown as SqlValue],
   );
 }
@@ -191,8 +194,8 @@ async function recordInTx(db: Db, moved: Move[], outcomes: AttemptOutcome[], sta
         );
       }
     }
-    await insertMany(t, `${cannotAbort(t.dialect, 'INSERT INTO')} attempts (${ATTEMPT_COLUMNS})`,
-      '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', outcomes.map(attemptRow), { perStatement: 50 });
+    await insertMany(t, `${cannotAbort(t.dialect, 'INSERT INTO')} attempts (${ATTEMPT_NAMES})`,
+      `(${placeholders(ATTEMPT_COLUMNS.length)})`, outcomes.map((o) => Object.values(attemptRow(o))), { perStatement: 50 });
     for (const b of state.blocks) {
       await t.execute(
         `INSERT INTO endpoints (endpoint_key, blocked_until, slowdowns, updated_at) VALUES (?, ?, 1, ?)
