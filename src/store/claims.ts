@@ -15,7 +15,7 @@ import { claimRoom, concurrencyOf, laneKey, takeRateSlot } from '../domain/limit
 import type { Db, SqlValue } from './db.js';
 import type { Keyring } from '../domain/encryption.js';
 import { toDelivery, toWebhook } from './rows.js';
-import { placeholders, RELAXED, STATUS } from './sql.js';
+import { placeholders, RELAXED, seqIn, STATUS } from './sql.js';
 import { DELIVERY_STATUS, type Delivery, type Webhook } from './types.js';
 import type { ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
 
@@ -75,10 +75,11 @@ async function dueCandidates(t: Db, q: { lanes: string[]; now: number; limit: nu
   // whole with their bodies after: take). The status is read again under the lock: another
   // claimer may have taken a row meanwhile (PostgreSQL; SQLite runs one transaction at a time).
   const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
+  const chosen = seqIn(t, 'd.seq', seqs);
   return t.query<Candidate>(
     `SELECT d.seq, d.id, d.tenant_id, d.webhook_id, d.endpoint_key FROM deliveries d
-     WHERE d.status = ${STATUS.pending} AND d.seq IN (${placeholders(seqs.length)})
-     ORDER BY d.next_attempt_at, d.seq${lock}`, seqs,
+     WHERE d.status = ${STATUS.pending} AND ${chosen.sql}
+     ORDER BY d.next_attempt_at, d.seq${lock}`, chosen.params,
   );
 }
 
@@ -252,22 +253,21 @@ async function take(t: Db, chosen: Chosen[], slowed: ReadonlySet<string>, lease:
   const setParams = [lease.owner, lease.until, lease.now];
   const rows = new Map<number, Delivery>();
   for (let i = 0; i < chosen.length; i += 500) {
-    const chunk = chosen.slice(i, i + 500).map((c) => c.seq);
-    const inChunk = `d.seq IN (${placeholders(chunk.length)})`;
+    const chunk = seqIn(t, 'd.seq', chosen.slice(i, i + 500).map((c) => c.seq));
     if (t.dialect === 'postgres') {
       const taken = await t.query(
-        `UPDATE deliveries d SET ${set} FROM payloads p WHERE p.id = d.payload_id AND ${inChunk} AND d.status = ${STATUS.pending}
-         RETURNING d.*, p.body, p.content_type`, [...setParams, ...chunk],
+        `UPDATE deliveries d SET ${set} FROM payloads p WHERE p.id = d.payload_id AND ${chunk.sql} AND d.status = ${STATUS.pending}
+         RETURNING d.*, p.body, p.content_type`, [...setParams, ...chunk.params],
       );
       for (const r of taken) rows.set(Number(r.seq), toDelivery(r));
       continue;
     }
-    const found = await t.query(`SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE ${inChunk}`, chunk);
+    const found = await t.query(`SELECT d.*, p.body, p.content_type FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE ${chunk.sql}`, chunk.params);
     for (const r of found) {
       const d = toDelivery(r);
       rows.set(Number(r.seq), { ...d, status: DELIVERY_STATUS.sending, attempts: d.attempts + 1, updated_at: lease.now });
     }
-    await t.execute(`UPDATE deliveries AS d SET ${set} WHERE ${inChunk} AND d.status = ${STATUS.pending}`, [...setParams, ...chunk]);
+    await t.execute(`UPDATE deliveries AS d SET ${set} WHERE ${chunk.sql} AND d.status = ${STATUS.pending}`, [...setParams, ...chunk.params]);
   }
   return chosen.flatMap(({ seq, webhook, notBefore }) => {
     const d = rows.get(seq);
