@@ -13,7 +13,7 @@
 // MESSO_PROBE_CONNECTION=close sends every POST on a connection of its own, as a PHP core does.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { startWorkload } from './probe-workload.js';
 
 const [mode = 'ingest', dirArg = '.'] = process.argv.slice(2);
 if (mode !== 'ingest' && mode !== 'e2e') {
@@ -21,47 +21,19 @@ if (mode !== 'ingest' && mode !== 'e2e') {
   process.exit(2);
 }
 const dir = resolve(dirArg);
-const from = (p) => import(pathToFileURL(resolve(dir, p)).href);
-const { startTestServer, createTenant, startReceiver, waitUntil } = await from('dist/test/harness.js');
-const { ingestFeed } = await from('dist/src/bench/bodies.js');
-const { request } = await from('node_modules/undici/index.js');
-
-const server = await startTestServer({ MESSO_DISPATCHER: mode === 'e2e' ? 'true' : 'false' });
-const receiver = mode === 'e2e' ? await startReceiver() : null;
-const tenant = await createTenant(server, 'Probe');
-const api = server.api.as(tenant.key);
-const service = await api.post('/api/services', { name: 'Servizio' });
-const endpoint = receiver ? `${receiver.url}/hook` : 'http://127.0.0.1:9/hook';
-const webhook = await api.post('/api/webhooks', { title: 'probe', endpoint, format: 'opencity', version: 1 });
-if (webhook.status !== 201) throw new Error(`webhook: ${webhook.status} ${webhook.text}`);
-const feed = ingestFeed('single', { tenantId: tenant.id, key: tenant.key, services: [service.body.id] }, 3300);
 const reset = process.env.MESSO_PROBE_CONNECTION === 'close';
+const workload = await startWorkload(mode, dir, { warm: 300, measured: 3000, reset });
 const written = () => Number(/wchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
 
-async function send(shots) {
-  let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < shots.length) {
-      const shot = shots[next++];
-      const res = await request(server.url + feed.path, { method: 'POST', headers: feed.headers, body: shot.body, reset });
-      await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`POST answered ${res.statusCode}`);
-    }
-  }));
-}
-
-await send(feed.shots.slice(0, 300));
-if (receiver) await waitUntil(() => receiver.requests.length >= 300, 30_000, 'the warm-up delivered');
+await workload.warmUp();
 const cpu0 = process.cpuUsage();
 const w0 = written();
 const t0 = Date.now();
-await send(feed.shots.slice(300));
-if (receiver) await waitUntil(() => receiver.requests.length >= 3300, 120_000, 'every event delivered');
+await workload.measure();
 const cpu = process.cpuUsage(cpu0);
 const n = 3000;
 const ms = Date.now() - t0;
-console.log(`${mode}${reset ? ' (a connection per POST)' : ''} ${dir}: ${Math.round((n / ms) * 1000)} ${receiver ? 'deliveries' : 'events'}/s; ` +
+console.log(`${mode}${reset ? ' (a connection per POST)' : ''} ${dir}: ${Math.round((n / ms) * 1000)} ${workload.delivers ? 'deliveries' : 'events'}/s; ` +
   `CPU ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms per event; written ${((written() - w0) / 1024 / n).toFixed(1)} KiB per event`);
-await receiver?.close();
-await server.close();
+await workload.close();
 process.exit(0);

@@ -8,7 +8,7 @@
 // compare two checkouts with this tool, not with the probe's figures).
 //   node scripts/sql-stats.js ingest|e2e [checkout, built]
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fromCheckout, startWorkload } from './probe-workload.js';
 
 const [mode = 'ingest', dirArg = '.'] = process.argv.slice(2);
 if (mode !== 'ingest' && mode !== 'e2e') {
@@ -16,8 +16,7 @@ if (mode !== 'ingest' && mode !== 'e2e') {
   process.exit(2);
 }
 const dir = resolve(dirArg);
-const from = (p) => import(pathToFileURL(resolve(dir, p)).href);
-const { default: Database } = await from('node_modules/better-sqlite3/lib/index.js');
+const { default: Database } = await fromCheckout(dir)('node_modules/better-sqlite3/lib/index.js');
 
 // better-sqlite3's Statement class is not exported: reach its prototype through a statement.
 const scratch = new Database(':memory:');
@@ -47,39 +46,13 @@ for (const name of ['run', 'get', 'all']) {
 }
 Database.prototype.exec = timed(Database.prototype.exec, (_db, [sql]) => `exec ${sql}`, () => 0);
 
-const { startTestServer, createTenant, startReceiver, waitUntil } = await from('dist/test/harness.js');
-const { ingestFeed } = await from('dist/src/bench/bodies.js');
-const { request } = await from('node_modules/undici/index.js');
-
+// Wrapped before messo opens its store: every statement it prepares is timed.
 const n = Number(process.env.MESSO_PROBE_N ?? 3000);
-const server = await startTestServer({ MESSO_DISPATCHER: mode === 'e2e' ? 'true' : 'false' });
-const receiver = mode === 'e2e' ? await startReceiver() : null;
-const tenant = await createTenant(server, 'Probe');
-const api = server.api.as(tenant.key);
-const service = await api.post('/api/services', { name: 'Servizio' });
-const endpoint = receiver ? `${receiver.url}/hook` : 'http://127.0.0.1:9/hook';
-const webhook = await api.post('/api/webhooks', { title: 'probe', endpoint, format: 'opencity', version: 1 });
-if (webhook.status !== 201) throw new Error(`webhook: ${webhook.status} ${webhook.text}`);
-const feed = ingestFeed('single', { tenantId: tenant.id, key: tenant.key, services: [service.body.id] }, n + 300);
-
-async function send(shots) {
-  let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < shots.length) {
-      const shot = shots[next++];
-      const res = await request(server.url + feed.path, { method: 'POST', headers: feed.headers, body: shot.body });
-      await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`POST answered ${res.statusCode}`);
-    }
-  }));
-}
-
-await send(feed.shots.slice(0, 300));
-if (receiver) await waitUntil(() => receiver.requests.length >= 300, 30_000, 'the warm-up delivered');
+const workload = await startWorkload(mode, dir, { warm: 300, measured: n });
+await workload.warmUp();
 measuring = true;
 const cpu0 = process.cpuUsage();
-await send(feed.shots.slice(300));
-if (receiver) await waitUntil(() => receiver.requests.length >= n + 300, 120_000, 'every event delivered');
+await workload.measure();
 measuring = false;
 const cpu = process.cpuUsage(cpu0);
 
@@ -89,6 +62,5 @@ console.log('µs/event   calls  µs/call  rows/call  statement');
 for (const [sql, s] of [...stats].sort((a, b) => b[1].micros - a[1].micros).slice(0, 25)) {
   console.log(`${(s.micros / n).toFixed(1).padStart(8)} ${String(s.calls).padStart(7)} ${(s.micros / s.calls).toFixed(1).padStart(8)} ${(s.rows / s.calls).toFixed(1).padStart(10)}  ${sql}`);
 }
-await receiver?.close();
-await server.close();
+await workload.close();
 process.exit(0);
