@@ -15,7 +15,7 @@ import { claimRoom, concurrencyOf, laneKey, takeRateSlot } from '../domain/limit
 import type { Db, SqlValue } from './db.js';
 import type { Keyring } from '../domain/encryption.js';
 import { toDelivery, toWebhook } from './rows.js';
-import { placeholders, RELAXED, seqIn, STATUS } from './sql.js';
+import { anyOf, placeholders, RELAXED, STATUS } from './sql.js';
 import { DELIVERY_STATUS, type Delivery, type Webhook } from './types.js';
 import type { ClaimedDelivery, ClaimOptions } from './dispatch-store.js';
 
@@ -75,7 +75,7 @@ async function dueCandidates(t: Db, q: { lanes: string[]; now: number; limit: nu
   // whole with their bodies after: take). The status is read again under the lock: another
   // claimer may have taken a row meanwhile (PostgreSQL; SQLite runs one transaction at a time).
   const lock = t.dialect === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
-  const chosen = seqIn(t, 'd.seq', seqs);
+  const chosen = anyOf(t, 'd.seq', seqs, 'bigint');
   return t.query<Candidate>(
     `SELECT d.seq, d.id, d.tenant_id, d.webhook_id, d.endpoint_key FROM deliveries d
      WHERE d.status = ${STATUS.pending} AND ${chosen.sql}
@@ -253,7 +253,7 @@ async function take(t: Db, chosen: Chosen[], slowed: ReadonlySet<string>, lease:
   const setParams = [lease.owner, lease.until, lease.now];
   const rows = new Map<number, Delivery>();
   for (let i = 0; i < chosen.length; i += 500) {
-    const chunk = seqIn(t, 'd.seq', chosen.slice(i, i + 500).map((c) => c.seq));
+    const chunk = anyOf(t, 'd.seq', chosen.slice(i, i + 500).map((c) => c.seq), 'bigint');
     if (t.dialect === 'postgres') {
       const taken = await t.query(
         `UPDATE deliveries d SET ${set} FROM payloads p WHERE p.id = d.payload_id AND ${chunk.sql} AND d.status = ${STATUS.pending}

@@ -10,7 +10,7 @@
  */
 import type { Db, SqlValue } from './db.js';
 import { laneKey } from '../domain/limits.js';
-import { cannotAbort, insertMany, placeholders, RELAXED, STATUS } from './sql.js';
+import { anyOf, cannotAbort, insertMany, pgArray, placeholders, RELAXED, STATUS } from './sql.js';
 import type { AttemptOutcome } from './dispatch-store.js';
 import { ATTEMPT_OUTCOME, DELIVERY_STATUS } from './types.js';
 
@@ -155,11 +155,7 @@ INSERT INTO attempts (${ATTEMPT_NAMES}) SELECT ${ATTEMPT_COLUMNS.map(([name]) =>
 async function recordInOne(db: Db, moved: Move[], outcomes: AttemptOutcome[]): Promise<void> {
   // The attempt's row and its delivery's move; the row's status_code and next_attempt_at are the delivery's too.
   const rows = moved.map((m, i) => ({ ...attemptRow(outcomes[i]), owner: m.owner, status: m.status, err: m.error, at: m.at, done: m.completedAt }));
-  await db.execute(RECORD_IN_ONE,
-    // The ids as one array: the pg driver sends a JavaScript array as an array literal (the port's
-    // SqlValue names none, as SQLite takes none).
-    [JSON.stringify(rows), moved.map((m) => m.id) as unknown as SqlValue],
-  );
+  await db.execute(RECORD_IN_ONE, [JSON.stringify(rows), pgArray(moved.map((m) => m.id))]);
 }
 
 /**
@@ -186,11 +182,12 @@ async function recordInTx(db: Db, moved: Move[], outcomes: AttemptOutcome[], sta
     for (const [code, list] of successes) {
       for (let i = 0; i < list.length; i += 500) {
         const chunk = list.slice(i, i + 500);
+        const ids = anyOf(t, 'id', chunk.map((m) => m.id), 'text');
         await t.execute(
           `${cannotAbort(t.dialect, 'UPDATE')} deliveries SET status = ${STATUS.succeeded}, next_attempt_at = NULL, last_status_code = ?, last_error = NULL,
              lease_owner = NULL, lease_until = NULL, updated_at = ?, completed_at = ?
-           WHERE lease_owner = ? AND status = ${STATUS.sending} AND id IN (${placeholders(chunk.length)})`,
-          [code, chunk[0].at, chunk[0].at, chunk[0].owner, ...chunk.map((m) => m.id)],
+           WHERE lease_owner = ? AND status = ${STATUS.sending} AND ${ids.sql}`,
+          [code, chunk[0].at, chunk[0].at, chunk[0].owner, ...ids.params],
         );
       }
     }

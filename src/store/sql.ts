@@ -8,16 +8,22 @@ import { ATTEMPT_OUTCOME, DELIVERY_STATUS } from './types.js';
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 /**
- * `column` is one of `seqs`: on PostgreSQL `= ANY(?::bigint[])`, one parameter and one statement
- * text for any count, prepared once per connection; an IN list was a text per count (37–61 of
- * them for a claim's candidates, as many for its take), each parsed and planned apart. End to
- * end, 11,000 events: the two statements' planning 206–283 → 12–16 ms of the server's CPU
- * (BENCHMARKS.md). SQLite takes no arrays: a list, each count prepared once and kept (sqlite-db.ts).
+ * An array as one parameter, PostgreSQL only: the pg driver sends a JavaScript array as an array
+ * literal (the port's SqlValue names no array, as SQLite takes none).
  */
-export function seqIn(t: Pick<Db, 'dialect'>, column: string, seqs: readonly number[]): { sql: string; params: SqlValue[] } {
-  // The pg driver sends a JavaScript array as an array literal (the port's SqlValue names none).
-  if (t.dialect === 'postgres') return { sql: `${column} = ANY(?::bigint[])`, params: [seqs as unknown as SqlValue] };
-  return { sql: `${column} IN (${placeholders(seqs.length)})`, params: [...seqs] };
+export const pgArray = (values: readonly SqlValue[]): SqlValue => values as unknown as SqlValue;
+
+/**
+ * `column` is one of `values`: on PostgreSQL `= ANY(?::<pgType>[])`, one parameter and one
+ * statement text for any count, prepared once per connection; an IN list was a text per count
+ * (37–61 of them for a claim's candidates, as many for its take), each parsed and planned apart.
+ * End to end, 11,000 events: those two statements' planning 206–283 → 12–16 ms of the server's
+ * CPU (BENCHMARKS.md). SQLite takes no arrays: a list, each count prepared once and kept
+ * (sqlite-db.ts).
+ */
+export function anyOf(t: Pick<Db, 'dialect'>, column: string, values: readonly SqlValue[], pgType: 'bigint' | 'text'): { sql: string; params: SqlValue[] } {
+  if (t.dialect === 'postgres') return { sql: `${column} = ANY(?::${pgType}[])`, params: [pgArray(values)] };
+  return { sql: `${column} IN (${placeholders(values.length)})`, params: [...values] };
 }
 
 export interface InsertOptions {
@@ -72,17 +78,13 @@ function unnestInsert(head: string, tuple: string, pgTypes: readonly string[], t
   return sql;
 }
 
-/**
- * The rows' values column by column: one array parameter each. PostgreSQL only, where the pg
- * driver sends a JavaScript array as an array literal (the port's SqlValue names no array, as
- * SQLite takes none).
- */
+/** The rows' values column by column: one array parameter each (PostgreSQL only: pgArray). */
 function columnsOf(rows: SqlValue[][], width: number): SqlValue[] {
   const columns = Array.from({ length: width }, () => new Array<SqlValue>(rows.length));
   rows.forEach((row, r) => {
     for (let c = 0; c < width; c++) columns[c][r] = row[c];
   });
-  return columns as unknown as SqlValue[];
+  return columns.map(pgArray);
 }
 
 /** A transaction of the dispatcher's own bookkeeping (db.ts TxOptions). */
