@@ -1,7 +1,7 @@
 /**
  * A system under test, started fresh for each group of phases: messo in the run's topology
- * (one process, or an API and N workers) on a new SQLite file or PostgreSQL schema, or the
- * BullMQ peer. A fresh store per group keeps one phase's leftovers (undelivered rows, 1,000
+ * (one process, or an API and N workers) on a new SQLite file or PostgreSQL schema, or
+ * a peer. A fresh store per group keeps one phase's leftovers (undelivered rows, 1,000
  * fan-out webhooks) out of the next one's figures.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { ingestFeed, type Feed, type TenantTarget } from './bodies.js';
-import type { BenchOptions, IngestMode } from './options.js';
+import type { BenchOptions, IngestMode, PeerKind } from './options.js';
 import { localPostgresCpu, startServe, startWorker, stopAll, type Watched } from './procs.js';
 
 const ADMIN = 'bench-admin-token-0123456789';
@@ -149,29 +149,37 @@ export async function deployMesso(o: BenchOptions, dispatching: boolean): Promis
 }
 
 /**
- * The BullMQ peer (peer-bullmq.ts): one process that answers POST /api/events with 201 once the
- * job is in Redis and, unless `dispatching` is false, sends every job to `target` with undici.
- * It takes the same single-POST bodies as messo; it has no tenants, webhooks or fan-out.
+ * A peer, one process that answers POST /api/events with 201 and, unless `dispatching` is
+ * false, sends every event to `target` with undici. Both take the same single-POST bodies as
+ * messo; neither has tenants, webhooks or fan-out.
+ * - `bullmq` (peer-bullmq.ts): the 201 once the job is in Redis; what a team writes in an afternoon.
+ * - `floor` (peer-floor.ts): the 201 once the event and its delivery are committed to a SQLite
+ *   file of its own; the least a durable webhook system does.
  */
-export async function deployPeer(o: BenchOptions, dispatching: boolean, target: string): Promise<Deployment> {
+export async function deployPeer(o: BenchOptions, kind: PeerKind, dispatching: boolean, target: string): Promise<Deployment> {
   const { fork } = await import('node:child_process');
-  const queue = `bench-${Date.now().toString(36)}`;
-  const child = fork(fileURLToPath(new URL('./peer-bullmq.js', import.meta.url)), [], {
-    env: { ...process.env, PEER_QUEUE: queue, PEER_TARGET: `${target}/hook`, PEER_CONCURRENCY: String(o.concurrency), PEER_WORKER: dispatching ? '1' : '0' },
+  const dir = kind === 'floor' ? mkdtempSync(join(tmpdir(), 'messo-bench-floor-')) : null;
+  const env = kind === 'floor' ? { PEER_DB: join(dir!, 'floor.db'), PEER_COPIES: String(o.floorCopies) } : { PEER_QUEUE: `bench-${Date.now().toString(36)}` };
+  const child = fork(fileURLToPath(new URL(`./peer-${kind}.js`, import.meta.url)), [], {
+    env: { ...process.env, ...env, PEER_TARGET: `${target}/hook`, PEER_CONCURRENCY: String(o.concurrency), PEER_WORKER: dispatching ? '1' : '0' },
     execArgv: process.env.MESSO_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MESSO_BENCH_PROFILE}`] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const { url } = await new Promise<{ url: string }>((resolve, reject) => {
     child.once('message', (m) => resolve(m as { url: string }));
-    child.once('exit', (code) => reject(new Error(`BullMQ peer exited (${code}); is Redis on 127.0.0.1:6379?`)));
+    child.once('exit', (code) => reject(new Error(`${kind} peer exited (${code})${kind === 'bullmq' ? '; is Redis on 127.0.0.1:6379?' : ''}`)));
   });
+  const label = kind === 'bullmq' ? 'BullMQ peer, one process' : `floor peer, SQLite, one process${o.floorCopies > 1 ? `, data written ${o.floorCopies} times` : ''}`;
   return {
-    name: `BullMQ peer, one process${dispatching ? '' : ' (no worker)'}`, url, watched: [{ role: 'peer', child }],
-    api: () => Promise.reject(new Error('the BullMQ peer has no API')),
+    name: `${label}${dispatching ? '' : ' (no worker)'}`, url, watched: [{ role: 'peer', child }],
+    api: () => Promise.reject(new Error(`the ${kind} peer has no API`)),
     claims: () => Promise.resolve(null),
     fanoutJobs: () => Promise.resolve(0),
     tenant: async (services) => ({ tenantId: 'peer', key: 'peer', ingestToken: null, services: Array.from({ length: services }, (_, i) => `svc-${i}`) }),
     feed: (_mode, t, n) => ingestFeed('single', t, n),
-    stop: () => stopAll([child]),
+    stop: async () => {
+      await stopAll([child]);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -5,6 +5,8 @@
 export const PHASES = ['ingest', 'e2e', 'paced', 'fanout', 'backlog'] as const;
 export type Phase = (typeof PHASES)[number];
 export type IngestMode = 'single' | 'batch' | 'opencity';
+/** The peers deploy.ts can start beside messo. */
+export type PeerKind = 'bullmq' | 'floor';
 
 export interface BenchOptions {
   /** Events per closed-loop phase (ingest alone, end to end) and per plain loop. */
@@ -33,7 +35,10 @@ export interface BenchOptions {
   backlog: number;
   backlogSeconds: number;
   runs: number;
-  peer: 'none' | 'bullmq';
+  /** Peers measured after messo in the same run (`--peer bullmq,floor`); none by default. */
+  peers: PeerKind[];
+  /** How many times the floor peer writes an event's data (1–3; peer-floor.ts). */
+  floorCopies: number;
   phases: Phase[];
   json: string | null;
   databaseUrl: string;
@@ -42,12 +47,22 @@ export interface BenchOptions {
 const DEFAULTS: Record<string, string> = {
   events: '10000', ingest: 'single', connection: 'keep-alive', inflight: '32', timeout: '', concurrency: '10', store: 'sqlite', workers: '1',
   endpoints: '1', rate: '1000', 'paced-seconds': '5', 'open-connections': '256', fanout: '1000', 'fanout-origins': '4',
-  backlog: '0', 'backlog-seconds': '20', runs: '1', peer: 'none', phases: 'ingest,e2e,paced,fanout', json: '',
+  backlog: '0', 'backlog-seconds': '20', runs: '1', peer: 'none', 'floor-copies': '1', phases: 'ingest,e2e,paced,fanout', json: '',
   'database-url': 'postgres://postgres@127.0.0.1:5432/test',
 };
 
 function fail(msg: string): never {
   throw new Error(`bench: ${msg}`);
+}
+
+const PEERS: readonly PeerKind[] = ['bullmq', 'floor'];
+
+/** `--peer none`, or a comma list of peers (deploy.ts deployPeer). */
+function peers(value: string): PeerKind[] {
+  if (value === 'none') return [];
+  const list = [...new Set(value.split(',').map((p) => p.trim()).filter(Boolean))] as PeerKind[];
+  for (const p of list) if (!PEERS.includes(p)) fail(`--peer: unknown peer ${p} (none, or a list of: ${PEERS.join(', ')})`);
+  return list;
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -92,7 +107,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     backlog,
     backlogSeconds: int('backlog-seconds', 1, 3600),
     runs: int('runs', 1, 100),
-    peer: oneOf('peer', ['none', 'bullmq']),
+    peers: peers(raw.get('peer')!),
+    floorCopies: int('floor-copies', 1, 3),
     phases,
     json: raw.get('json') || null,
     databaseUrl: raw.get('database-url')!,

@@ -88,7 +88,7 @@ export function table(rows: Row[]): string {
 export function header(o: BenchOptions, runs: number): string {
   return [
     `messo bench, ${new Date().toISOString()}: ${o.store}, ${o.workers === 0 ? 'one process' : `API + ${o.workers} worker(s)`}, ingest ${o.ingest}${o.connection === 'close' ? ' (a connection per request)' : ''}, ${o.events.toLocaleString('en')} events, ${o.inflight} in flight, ${o.timeoutMs} ms client timeout,`,
-    `${o.endpoints} receiver origin(s), paced ${o.rate}/s for ${o.pacedSeconds} s${o.peer !== 'none' ? `, peer ${o.peer}` : ''}${runs > 1 ? `; median of ${runs} runs` : ''}.`,
+    `${o.endpoints} receiver origin(s), paced ${o.rate}/s for ${o.pacedSeconds} s${o.peers.length > 0 ? `, peer ${o.peers.join(', ')}` : ''}${runs > 1 ? `; median of ${runs} runs` : ''}.`,
     '"of plain" = rate / the plain loop\'s ev/s in the same run (same client, bodies and in-flight count, straight to the receiver).',
     'Load average = 1-minute, before → after each phase; the machine may be shared, so absolute figures are provisional.',
   ].join('\n');

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: messo measured on the real workload, beside a plain loop (the ceiling) and,
- * on request, a BullMQ + Redis peer, all in the same run. Not a test: it reports, it does not
+ * on request, peers (BullMQ + Redis; a bare durable SQLite floor), all in the same run. Not a test: it reports, it does not
  * gate. Everything stays on 127.0.0.1. See BENCHMARKS.md for the method and the figures.
  *
  *   npm run bench -- [--ingest single|batch|opencity] [--events 10000] [--inflight 32] [--timeout 2000]
@@ -8,9 +8,9 @@
  *                    [--store sqlite|postgres] [--workers 0|1|N] [--endpoints 1] [--concurrency 10]
  *                    [--rate 1000] [--paced-seconds 5] [--open-connections 256]
  *                    [--fanout 1000] [--fanout-origins 4] [--backlog 1000000] [--backlog-seconds 20]
- *                    [--phases ingest,e2e,paced,fanout,backlog] [--peer bullmq] [--runs 3] [--json file]
+ *                    [--phases ingest,e2e,paced,fanout,backlog] [--peer bullmq,floor] [--runs 3] [--json file]
  *
- * A run: the plain loops, then for messo (and the peer) (a) ingest alone on an API without a
+ * A run: the plain loops, then for messo (and each peer) (a) ingest alone on an API without a
  * dispatcher, (b) end to end and (c) the open loop and (d) fan-out on a fresh deployment in the
  * chosen topology, (e) the backlog on another fresh one. MESSO_BENCH_PROFILE=dir writes a CPU
  * profile of each messo process.
@@ -59,9 +59,9 @@ async function oneRun(o: BenchOptions, run: number): Promise<Row[]> {
     const rows = await plainLoops(o, receiver);
     const ctx: Ctx = { o, receiver, plainPerS: rows[0].metrics.events_per_s ?? 0 };
     rows.push(...await phasesOf(ctx, (dispatching) => deployMesso(o, dispatching), false));
-    if (o.peer === 'bullmq') {
-      if (o.ingest !== 'single') process.stderr.write('  the BullMQ peer takes single POSTs only; its rows use --ingest single bodies\n');
-      rows.push(...await phasesOf(ctx, (dispatching) => deployPeer(o, dispatching, receiver.urls[0]), true));
+    for (const kind of o.peers) {
+      if (o.ingest !== 'single') process.stderr.write(`  the ${kind} peer takes single POSTs only; its rows use --ingest single bodies\n`);
+      rows.push(...await phasesOf(ctx, (dispatching) => deployPeer(o, kind, dispatching, receiver.urls[0]), true));
     }
     return rows;
   } finally {
