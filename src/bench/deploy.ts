@@ -154,12 +154,16 @@ export async function deployMesso(o: BenchOptions, dispatching: boolean): Promis
  * messo; neither has tenants, webhooks or fan-out.
  * - `bullmq` (peer-bullmq.ts): the 201 once the job is in Redis; what a team writes in an afternoon.
  * - `floor` (peer-floor.ts): the 201 once the event and its delivery are committed to a SQLite
- *   file of its own; the least a durable webhook system does.
+ *   file of its own, or with `--store postgres` to a schema of its own (dropped at its exit);
+ *   the least a durable webhook system does.
  */
 export async function deployPeer(o: BenchOptions, kind: PeerKind, dispatching: boolean, target: string): Promise<Deployment> {
   const { fork } = await import('node:child_process');
-  const dir = kind === 'floor' ? mkdtempSync(join(tmpdir(), 'messo-bench-floor-')) : null;
-  const env = kind === 'floor' ? { PEER_DB: join(dir!, 'floor.db'), PEER_COPIES: String(o.floorCopies) } : { PEER_QUEUE: `bench-${Date.now().toString(36)}` };
+  const onPostgres = kind === 'floor' && o.store === 'postgres';
+  const dir = kind === 'floor' && !onPostgres ? mkdtempSync(join(tmpdir(), 'messo-bench-floor-')) : null;
+  const env = kind === 'bullmq' ? { PEER_QUEUE: `bench-${Date.now().toString(36)}` }
+    : onPostgres ? { PEER_DATABASE_URL: o.databaseUrl, PEER_SCHEMA: `bench_floor_${Date.now().toString(36)}`, PEER_COPIES: String(o.floorCopies) }
+      : { PEER_DB: join(dir!, 'floor.db'), PEER_COPIES: String(o.floorCopies) };
   const child = fork(fileURLToPath(new URL(`./peer-${kind}.js`, import.meta.url)), [], {
     env: { ...process.env, ...env, PEER_TARGET: `${target}/hook`, PEER_CONCURRENCY: String(o.concurrency), PEER_WORKER: dispatching ? '1' : '0' },
     execArgv: process.env.MESSO_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MESSO_BENCH_PROFILE}`] : [],
@@ -169,9 +173,11 @@ export async function deployPeer(o: BenchOptions, kind: PeerKind, dispatching: b
     child.once('message', (m) => resolve(m as { url: string }));
     child.once('exit', (code) => reject(new Error(`${kind} peer exited (${code})${kind === 'bullmq' ? '; is Redis on 127.0.0.1:6379?' : ''}`)));
   });
-  const label = kind === 'bullmq' ? 'BullMQ peer, one process' : `floor peer, SQLite, one process${o.floorCopies > 1 ? `, data written ${o.floorCopies} times` : ''}`;
+  const label = kind === 'bullmq' ? 'BullMQ peer, one process'
+    : `floor peer, ${onPostgres ? 'PostgreSQL' : 'SQLite'}, one process${o.floorCopies > 1 ? `, data written ${o.floorCopies} times` : ''}`;
   return {
     name: `${label}${dispatching ? '' : ' (no worker)'}`, url, watched: [{ role: 'peer', child }],
+    ...(onPostgres && isLoopbackDatabase(o.databaseUrl) ? { serverCpu: localPostgresCpu } : {}),
     api: () => Promise.reject(new Error(`the ${kind} peer has no API`)),
     claims: () => Promise.resolve(null),
     fanoutJobs: () => Promise.resolve(0),
