@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: messo measured on the real workload, beside a plain loop (the ceiling) and,
- * on request, peers (BullMQ + Redis; a bare durable SQLite floor), all in the same run. Not a test: it reports, it does not
- * gate. Everything stays on 127.0.0.1. See BENCHMARKS.md for the method and the figures.
+ * on request, peers (BullMQ + Redis; a bare durable floor on the run's store), all in the same
+ * run. Not a test: it reports, it does not gate. Everything stays on 127.0.0.1. See
+ * BENCHMARKS.md for the method and the figures.
  *
  *   npm run bench -- [--ingest single|batch|opencity] [--events 10000] [--inflight 32] [--timeout 2000]
  *                    [--connection keep-alive|close]
  *                    [--store sqlite|postgres] [--workers 0|1|N] [--endpoints 1] [--concurrency 10]
  *                    [--rate 1000] [--paced-seconds 5] [--open-connections 256]
  *                    [--fanout 1000] [--fanout-origins 4] [--backlog 1000000] [--backlog-seconds 20]
- *                    [--phases ingest,e2e,paced,fanout,backlog] [--peer bullmq,floor] [--runs 3] [--json file]
+ *                    [--phases ingest,e2e,paced,fanout,backlog] [--peer bullmq,floor] [--floor-copies 1]
+ *                    [--runs 3] [--json file]
  *
  * A run: the plain loops, then for messo (and each peer) (a) ingest alone on an API without a
  * dispatcher, (b) end to end and (c) the open loop and (d) fan-out on a fresh deployment in the
