@@ -24,16 +24,15 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { createHmac, randomBytes } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
+import { eventServer, signedPost, webhookBody } from './peer-http.js';
 
 const target = new URL(process.env.PEER_TARGET ?? 'http://127.0.0.1:1/hook');
 const concurrency = Number(process.env.PEER_CONCURRENCY ?? 10);
 const copies = Number(process.env.PEER_COPIES ?? 1);
 const dispatching = process.env.PEER_WORKER !== '0';
-const secret = randomBytes(24);
 
 interface NewEvent { eventId: string; appId: string; data: string }
 interface Claimed { seq: number; eventId: string; data: string }
@@ -50,18 +49,21 @@ interface FloorStore {
 
 const payloadId = (seq: number) => `p${String(seq).padStart(12, '0')}`;
 
+/** The floor's tables, in either dialect: `key` is its row key's type, `int` its integer's. */
+const tables = (key: string, int: string) => `
+CREATE TABLE IF NOT EXISTS events (seq ${key}, event_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL, created_at ${int} NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (seq ${key}, event_seq ${int} NOT NULL, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, completed_at ${int});
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(seq) WHERE status = 'pending';
+CREATE TABLE IF NOT EXISTS projections (id TEXT PRIMARY KEY, doc TEXT NOT NULL, event_seq ${int} NOT NULL);
+CREATE TABLE IF NOT EXISTS payloads (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+`;
+
 function sqliteStore(file: string): FloorStore {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec(`
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY, event_seq INTEGER NOT NULL, status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, completed_at INTEGER);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(seq) WHERE status = 'pending';
-CREATE TABLE IF NOT EXISTS projections (id TEXT PRIMARY KEY, doc TEXT NOT NULL, event_seq INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS payloads (id TEXT PRIMARY KEY, body TEXT NOT NULL);
-`);
+  db.exec(tables('INTEGER PRIMARY KEY', 'INTEGER'));
   const insertEvent = db.prepare('INSERT INTO events (event_id, data, created_at) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq');
   const eventSeq = db.prepare('SELECT seq FROM events WHERE event_id = ?').pluck();
   const insertDelivery = db.prepare("INSERT INTO deliveries (event_seq, status) VALUES (?, 'pending')");
@@ -102,14 +104,7 @@ async function postgresStore(url: string, schema: string): Promise<FloorStore> {
   pg.types.setTypeParser(20, Number);
   const pool = new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${schema}` });
   await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  await pool.query(`
-CREATE TABLE IF NOT EXISTS events (seq bigserial PRIMARY KEY, event_id text NOT NULL UNIQUE, data text NOT NULL, created_at bigint NOT NULL);
-CREATE TABLE IF NOT EXISTS deliveries (seq bigserial PRIMARY KEY, event_seq bigint NOT NULL, status text NOT NULL,
-  attempts integer NOT NULL DEFAULT 0, completed_at bigint);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(seq) WHERE status = 'pending';
-CREATE TABLE IF NOT EXISTS projections (id text PRIMARY KEY, doc text NOT NULL, event_seq bigint NOT NULL);
-CREATE TABLE IF NOT EXISTS payloads (id text PRIMARY KEY, body text NOT NULL);
-`);
+  await pool.query(tables('bigserial PRIMARY KEY', 'bigint'));
   // A group in one statement: its events, their deliveries and copies, the seqs of the new ones.
   // Within a group an event_id appears once (a repeat waits for the next group).
   const WRITE = `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS i(event_id, app_id, data)),
@@ -183,24 +178,11 @@ async function flushGroup(): Promise<void> {
   wake();
 }
 
-const server = createServer((req, res) => {
-  if (req.method !== 'POST' || req.url !== '/api/events') return void res.writeHead(404).end();
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    let event: { event_id?: unknown; data?: unknown };
-    try {
-      event = JSON.parse(Buffer.concat(chunks).toString());
-    } catch {
-      return void res.writeHead(400).end();
-    }
-    if (typeof event.event_id !== 'string' || typeof event.data !== 'object' || event.data === null) return void res.writeHead(400).end();
-    const appId = (event.data as { application?: { id?: unknown } }).application?.id;
-    group.push({ ev: { eventId: event.event_id, appId: typeof appId === 'string' ? appId : event.event_id, data: JSON.stringify(event.data) }, res });
-    if (group.length === 1) setImmediate(() => void flushGroup());
-  });
+const server = eventServer((event, res) => {
+  const appId = event.data.application?.id;
+  group.push({ ev: { eventId: event.event_id, appId: typeof appId === 'string' ? appId : event.event_id, data: JSON.stringify(event.data) }, res });
+  if (group.length === 1) setImmediate(() => void flushGroup());
 });
-server.keepAliveTimeout = 60_000;
 
 // ---- dispatch: claim, send, mark delivered
 
@@ -227,8 +209,7 @@ async function pump(): Promise<void> {
     claiming = true;
     try {
       for (const r of await store.claim(concurrency * 4 - queue.length)) {
-        const data = JSON.parse(r.data) as { application?: Record<string, unknown> };
-        queue.push({ seq: r.seq, eventId: r.eventId, body: JSON.stringify({ ...(data.application ?? data), event_id: r.eventId }) });
+        queue.push({ seq: r.seq, eventId: r.eventId, body: webhookBody({ event_id: r.eventId, data: JSON.parse(r.data) }) });
       }
     } finally {
       claiming = false;
@@ -245,14 +226,7 @@ async function send(d: { seq: number; eventId: string; body: string }): Promise<
   inFlight++;
   let ok: boolean;
   try {
-    const ts = Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', secret).update(`${d.eventId}.${ts}.${d.body}`).digest('base64');
-    const res = await http.request({
-      path: target.pathname, method: 'POST', body: d.body, headersTimeout: 15_000, bodyTimeout: 15_000,
-      headers: { 'content-type': 'application/json', 'webhook-id': d.eventId, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${signature}` },
-    });
-    await res.body.dump();
-    ok = res.statusCode < 300;
+    ok = (await signedPost(http, target, d.eventId, d.body)) < 300;
   } catch {
     ok = false;
   }
