@@ -1,0 +1,14 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseOptions } from './options.js';
+
+test('--peer takes none or a list of known peers, each once; the floor writes its data 1 to 3 times', () => {
+  assert.deepEqual(parseOptions([]).peers, []);
+  assert.deepEqual(parseOptions(['--peer', 'none']).peers, []);
+  assert.deepEqual(parseOptions(['--peer', 'floor']).peers, ['floor']);
+  assert.deepEqual(parseOptions(['--peer', 'bullmq, floor,bullmq']).peers, ['bullmq', 'floor']);
+  assert.throws(() => parseOptions(['--peer', 'floor,redis']), /--peer: unknown peer redis/);
+  assert.equal(parseOptions([]).floorCopies, 1);
+  assert.equal(parseOptions(['--floor-copies', '3']).floorCopies, 3);
+  assert.throws(() => parseOptions(['--floor-copies', '4']), /--floor-copies must be an integer from 1 to 3/);
+});
