@@ -37,7 +37,7 @@ const dispatching = process.env.PEER_WORKER !== '0';
 interface NewEvent { eventId: string; appId: string; data: string }
 interface Claimed { seq: number; eventId: string; data: string }
 
-/** What the floor asks of its store: each call is one transaction. */
+/** What the floor asks of its store: what a call returns is committed. */
 interface FloorStore {
   /** Writes a group's events and their deliveries; the seq of each (a repeated event_id: its first seq, no new delivery). */
   writeGroup(items: NewEvent[], now: number): Promise<number[]>;
