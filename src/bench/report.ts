@@ -5,6 +5,7 @@
  */
 import type { BenchOptions } from './options.js';
 import type { Row } from './phases.js';
+import type { RssReport } from './procs.js';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -69,16 +70,20 @@ function figures(r: Row): string {
 /** Flat: grew by less than 10 % or 20 MB over the window, whichever is larger (GC alone moves RSS by that much). */
 export const flat = (start: number, end: number) => end - start < Math.max(20, start * 0.1);
 
+/** ` (CPU 9.4 s, loop 7.1)`: all its threads, then its main thread's (procs.ts loopCpuOf). */
+export const cpuText = (s: Pick<RssReport, 'cpu_s' | 'loop_cpu_s'>): string =>
+  s.cpu_s === undefined ? '' : ` (CPU ${s.cpu_s} s${s.loop_cpu_s === undefined ? '' : `, loop ${s.loop_cpu_s}`})`;
+
 const ratioOf = (r: Row) => (r.metrics.ratio_to_plain === undefined ? '' : pctOf(r.metrics.ratio_to_plain));
 const rssOf = (r: Row) => {
-  const procs = Object.entries(r.rss).map(([role, s]) => `${role} ${n(s.peak_mb)}${s.cpu_s === undefined ? '' : ` (CPU ${s.cpu_s} s)`}`).join(', ') || '–';
+  const procs = Object.entries(r.rss).map(([role, s]) => `${role} ${n(s.peak_mb)}${cpuText(s)}`).join(', ') || '–';
   // The local database server's CPU (phases.ts measured): no RSS, its shared memory would count in every backend.
   return typeof r.metrics.server_cpu_s === 'number' ? `${procs}; PostgreSQL CPU ${r.metrics.server_cpu_s} s` : procs;
 };
 
 export function table(rows: Row[]): string {
   const lines = [
-    '| phase | system | figures | of plain | peak RSS MB (CPU used) | load before → after |',
+    '| phase | system | figures | of plain | peak RSS MB (CPU used: all threads, loop = its main thread) | load before → after |',
     '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.phase} | ${r.system} | ${figures(r)} | ${ratioOf(r)} | ${rssOf(r)} | ${r.load_before[0]} → ${r.load_after[0]} |`),
   ];
