@@ -44,12 +44,35 @@ export interface BenchOptions {
   databaseUrl: string;
 }
 
-const DEFAULTS: Record<string, string> = {
+export const DEFAULTS: Readonly<Record<string, string>> = {
   events: '10000', ingest: 'single', connection: 'keep-alive', inflight: '32', timeout: '', concurrency: '10', store: 'sqlite', workers: '1',
   endpoints: '1', rate: '1000', 'paced-seconds': '5', 'open-connections': '256', fanout: '1000', 'fanout-origins': '4',
   backlog: '0', 'backlog-seconds': '20', runs: '1', peer: 'none', 'floor-copies': '1', phases: 'ingest,e2e,paced,fanout', json: '',
   'database-url': 'postgres://postgres@127.0.0.1:5432/test',
 };
+
+/** What `npm run bench -- --help` prints: the flags and their defaults (BENCHMARKS.md has the method). */
+export const USAGE = `usage: npm run bench -- [flags]   (each flag takes a value; defaults in brackets)
+  --ingest single|batch|opencity [single]   what one request carries (single: one event per POST, as a core sends)
+  --events N [10000]            events per closed-loop phase and per plain loop
+  --inflight N [32]             requests in flight in the closed loops
+  --timeout MS [2000]           the client's timeout per request (60000 for batches)
+  --connection keep-alive|close [keep-alive]
+  --store sqlite|postgres [sqlite]    --database-url URL [postgres://postgres@127.0.0.1:5432/test]
+  --workers N [1]               0: one process (API and dispatcher); N: an API and N workers
+  --endpoints N [1]  --concurrency N [10]
+  --rate N [1000]  --paced-seconds N [5]  --open-connections N [256]   the open loop
+  --fanout N [1000]  --fanout-origins N [4]
+  --backlog N [0]  --backlog-seconds N [20]   RSS with N deliveries waiting
+  --phases ingest,e2e,paced,fanout,backlog [ingest,e2e,paced,fanout]
+  --peer none|bullmq,floor [none]   --floor-copies 1|2|3 [1]
+  --runs N [1]                  medians of N runs
+  --json FILE                   every run's rows, and the medians
+MESSO_BENCH_PROFILE=dir writes a CPU profile of each messo process; MESSO_BENCH_NODE_ARGS adds Node flags.
+`;
+
+/** Whether the arguments ask for the usage instead of a run. */
+export const wantsHelp = (argv: string[]): boolean => argv.includes('--help') || argv.includes('-h');
 
 function fail(msg: string): never {
   throw new Error(`bench: ${msg}`);
@@ -69,7 +92,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const raw = new Map(Object.entries(DEFAULTS));
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i].replace(/^--/, '');
-    if (!argv[i].startsWith('--') || !raw.has(name)) fail(`unknown flag ${argv[i]} (flags: ${[...raw.keys()].map((k) => `--${k}`).join(' ')})`);
+    if (!argv[i].startsWith('--') || !raw.has(name)) fail(`unknown flag ${argv[i]} (flags: ${[...raw.keys()].map((k) => `--${k}`).join(' ')}; --help says more)`);
     if (argv[i + 1] === undefined) fail(`--${name} needs a value`);
     raw.set(name, argv[i + 1]);
   }

@@ -4,13 +4,7 @@
  * run. Not a test: it reports, it does not gate. Everything stays on 127.0.0.1. See
  * BENCHMARKS.md for the method and the figures.
  *
- *   npm run bench -- [--ingest single|batch|opencity] [--events 10000] [--inflight 32] [--timeout 2000]
- *                    [--connection keep-alive|close]
- *                    [--store sqlite|postgres] [--workers 0|1|N] [--endpoints 1] [--concurrency 10]
- *                    [--rate 1000] [--paced-seconds 5] [--open-connections 256]
- *                    [--fanout 1000] [--fanout-origins 4] [--backlog 1000000] [--backlog-seconds 20]
- *                    [--phases ingest,e2e,paced,fanout,backlog] [--peer bullmq,floor] [--floor-copies 1]
- *                    [--runs 3] [--json file]
+ *   npm run bench -- [flags]      (npm run bench -- --help lists them: options.ts USAGE)
  *
  * A run: the plain loops, then for messo (and each peer) (a) ingest alone on an API without a
  * dispatcher, (b) end to end and (c) the open loop and (d) fan-out on a fresh deployment in the
@@ -19,7 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { deployMesso, deployPeer, type Deployment } from './deploy.js';
-import { parseOptions, type BenchOptions, type Phase } from './options.js';
+import { parseOptions, USAGE, wantsHelp, type BenchOptions, type Phase } from './options.js';
 import { backlog, e2eTenant, endToEnd, fanout, ingestAlone, paced, plainLoops, type Ctx, type Row } from './phases.js';
 import { load, startReceiver, type Receiver } from './procs.js';
 import { header, medianRows, table } from './report.js';
@@ -72,6 +66,10 @@ async function oneRun(o: BenchOptions, run: number): Promise<Row[]> {
 }
 
 async function main(): Promise<void> {
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const o = parseOptions(process.argv.slice(2));
   const started = new Date().toISOString();
   const runs: Row[][] = [];
