@@ -29,8 +29,16 @@ export function medianRows(runs: Row[][]): Row[] {
       metrics[key] = xs.length ? Math.round(median(xs) * 1000) / 1000 : null;
       if (xs.length) range[key] = [Math.min(...xs), Math.max(...xs)];
     }
+    // RSS: the highest peak of any run; CPU: the median of the runs, as the rates (until the
+    // eighteenth session a median row showed its last run's CPU).
     const rss = { ...same[same.length - 1].rss };
-    for (const role of Object.keys(rss)) rss[role] = { ...rss[role], peak_mb: Math.max(...same.map((r) => r.rss[role]?.peak_mb ?? 0)) };
+    for (const role of Object.keys(rss)) {
+      const cpu = (key: 'cpu_s' | 'loop_cpu_s') => {
+        const xs = same.map((r) => r.rss[role]?.[key]).filter((v): v is number => typeof v === 'number');
+        return xs.length ? { [key]: Math.round(median(xs) * 100) / 100 } : {};
+      };
+      rss[role] = { ...rss[role], peak_mb: Math.max(...same.map((r) => r.rss[role]?.peak_mb ?? 0)), ...cpu('cpu_s'), ...cpu('loop_cpu_s') };
+    }
     return { ...first, metrics, rss, detail: { ...first.detail, runs: runs.length, range }, load_after: same[same.length - 1].load_after };
   });
 }
