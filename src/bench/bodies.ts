@@ -31,14 +31,44 @@ export interface TenantTarget {
   services: string[];
 }
 
+const FIRST_NAMES = ['Mario', 'Giulia', 'Luca', 'Francesca', 'Marco', 'Chiara', 'Andrea', 'Sara', 'Giuseppe', 'Elena', 'Paolo',
+  'Martina', 'Alessandro', 'Anna', 'Matteo', 'Laura', 'Davide', 'Valentina', 'Stefano', 'Federica', 'Roberto', 'Silvia',
+  'Simone', 'Alessia', 'Antonio', 'Elisa', 'Giovanni', 'Paola', 'Lorenzo', 'Roberta', 'Riccardo', 'Ilaria', 'Fabio', 'Monica',
+  'Daniele', 'Cristina', 'Nicola', 'Barbara', 'Emanuele', 'Sofia'];
+const SURNAMES = ['Rossi', 'Russo', 'Ferrari', 'Esposito', 'Bianchi', 'Romano', 'Colombo', 'Ricci', 'Marino', 'Greco', 'Bruno',
+  'Gallo', 'Conti', 'De Luca', 'Mancini', 'Costa', 'Giordano', 'Rizzo', 'Lombardi', 'Moretti', 'Barbieri', 'Fontana',
+  'Santoro', 'Mariani', 'Rinaldi', 'Caruso', 'Ferrara', 'Galli', 'Martini', 'Leone', 'Longo', 'Gentile', 'Martinelli',
+  'Vitale', 'Lombardo', 'Serra', 'Coppola', 'De Santis', "D'Angelo", 'Marchetti', 'Parisi', 'Villa', 'Conte', 'Ferraro',
+  'Ferri', 'Fabbri', 'Bianco', 'Marini', 'Grasso', 'Valentini', 'Messina', 'Sala', 'De Angelis', 'Gatti', 'Pellegrini',
+  'Palumbo', 'Sanna', 'Farina', 'Rizzi', 'Monti'];
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const letters = (k: number) => Array.from({ length: k }, () => pick([...LETTERS])).join('');
+const digits = (k: number) => Array.from({ length: k }, () => Math.floor(Math.random() * 10)).join('');
+
 /**
- * The application as an OpenCity core would snapshot it, with the fields it has a value for:
- * 988 bytes of JSON in an /api/events body (the full document with its empty fields is
- * 1.65 KB; messo fills those in itself). The issue asks for ~1 KiB.
+ * The application as an OpenCity core would snapshot it, with the fields it has a value for
+ * (messo fills in the empty ones itself): 1.78 KB of JSON, 1.87 KB the whole POST body. Each pratica is a citizen of its
+ * own, as in a comune: a name and surname drawn from common ones, a codice fiscale of its own.
+ * Until the eighteenth session every bench pratica was Mario Rossi, RSSMRA80A01L378Y: six of
+ * its seven search words were shared, so their index rows went to the same few pages, and
+ * messo wrote ~2 WAL pages an event fewer than for real citizens (BENCHMARKS.md).
  */
 function coreSnapshot(tenantId: string, serviceId: string): Record<string, unknown> {
   const doc = sampleApplication(tenantId, Date.now()) as unknown as Record<string, unknown>;
   doc.service_id = serviceId;
+  const name = pick(FIRST_NAMES);
+  const surname = pick(SURNAMES);
+  const full = `${name} ${surname}`;
+  doc.user_name = full;
+  doc.subject = `Iscrizione asilo nido - ${full}`;
+  doc.data = {
+    ...(doc.data as Record<string, unknown>),
+    'applicant.data.completename.data.name': name,
+    'applicant.data.completename.data.surname': surname,
+    'applicant.data.fiscal_code.data.fiscal_code': `${letters(6)}${digits(2)}${letters(1)}${digits(2)}${letters(1)}${digits(3)}${letters(1)}`,
+    'applicant.data.email_address': `${name}.${surname.replace(/[^A-Za-z]/g, '')}${digits(3)}@example.org`.toLowerCase(),
+  };
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0)));
 }
 
