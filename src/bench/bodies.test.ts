@@ -20,3 +20,13 @@ test('the bench\'s pratiche are citizens of their own: names drawn from common o
   }
   assert.equal(a.user_name, `${a.data['applicant.data.completename.data.name']} ${a.data['applicant.data.completename.data.surname']}`);
 });
+
+test('the core\'s own producer bodies (--ingest opencity) are citizens of their own too', () => {
+  const feed = ingestFeed('opencity', { tenantId: 't', key: 'k', ingestToken: 'tok', services: ['s1'] }, 100);
+  const apps = feed.shots.map((s) => JSON.parse(s.body) as { id: string; user_name: string; data: Record<string, string> });
+  assert.equal(new Set(apps.map((a) => a.data['applicant.data.fiscal_code.data.fiscal_code'])).size, 100);
+  assert.equal(new Set(apps.map((a) => a.id)).size, 100);
+  assert.equal(feed.path, '/ingest/opencity/tok/applications');
+  // The fixture's other fields stay: what the core's producer sends.
+  assert.equal(apps[0].data['child.data.name'], 'Giulia');
+});

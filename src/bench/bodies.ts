@@ -56,21 +56,28 @@ const digits = (k: number) => Array.from({ length: k }, () => Math.floor(Math.ra
  * a new store, 3.6 fewer on one of 20,000 events (BENCHMARKS.md).
  */
 function coreSnapshot(tenantId: string, serviceId: string): Record<string, unknown> {
-  const doc = sampleApplication(tenantId, Date.now()) as unknown as Record<string, unknown>;
+  const doc = asCitizen(sampleApplication(tenantId, Date.now()) as unknown as Record<string, unknown>);
   doc.service_id = serviceId;
+  return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0)));
+}
+
+/** The pratica `doc` filed by a citizen of its own: its applicant's fields, its user name and subject. */
+function asCitizen(doc: Record<string, unknown>): Record<string, unknown> {
   const name = pick(FIRST_NAMES);
   const surname = pick(SURNAMES);
   const full = `${name} ${surname}`;
-  doc.user_name = full;
-  doc.subject = `Iscrizione asilo nido - ${full}`;
-  doc.data = {
-    ...(doc.data as Record<string, unknown>),
-    'applicant.data.completename.data.name': name,
-    'applicant.data.completename.data.surname': surname,
-    'applicant.data.fiscal_code.data.fiscal_code': `${letters(6)}${digits(2)}${letters(1)}${digits(2)}${letters(1)}${digits(3)}${letters(1)}`,
-    'applicant.data.email_address': `${name}.${surname.replace(/[^A-Za-z]/g, '')}${digits(3)}@example.org`.toLowerCase(),
+  return {
+    ...doc,
+    user_name: full,
+    subject: `Iscrizione asilo nido - ${full}`,
+    data: {
+      ...(doc.data as Record<string, unknown>),
+      'applicant.data.completename.data.name': name,
+      'applicant.data.completename.data.surname': surname,
+      'applicant.data.fiscal_code.data.fiscal_code': `${letters(6)}${digits(2)}${letters(1)}${digits(2)}${letters(1)}${digits(3)}${letters(1)}`,
+      'applicant.data.email_address': `${name}.${surname.replace(/[^A-Za-z]/g, '')}${digits(3)}@example.org`.toLowerCase(),
+    },
   };
-  return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0)));
 }
 
 const opencityFixture = (): Record<string, unknown> =>
@@ -90,7 +97,7 @@ export function ingestFeed(mode: IngestMode, t: TenantTarget, n: number, batchSi
     const base = opencityFixture();
     const shots = Array.from({ length: n }, (_, i) => {
       const id = randomUUID();
-      const body = { ...base, id, service_id: service(i), tenant: t.tenantId, tenant_id: t.tenantId, event_id: randomUUID(), event_created_at: new Date().toISOString() };
+      const body = { ...asCitizen(base), id, service_id: service(i), tenant: t.tenantId, tenant_id: t.tenantId, event_id: randomUUID(), event_created_at: new Date().toISOString() };
       return { body: JSON.stringify(body), ids: [id] };
     });
     return { path: `/ingest/opencity/${t.ingestToken}/applications`, headers: json, shots };
