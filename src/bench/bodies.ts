@@ -43,7 +43,7 @@ const SURNAMES = ['Rossi', 'Russo', 'Ferrari', 'Esposito', 'Bianchi', 'Romano', 
   'Palumbo', 'Sanna', 'Farina', 'Rizzi', 'Monti'];
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const letters = (k: number) => Array.from({ length: k }, () => pick([...LETTERS])).join('');
+const letters = (k: number) => Array.from({ length: k }, () => LETTERS[Math.floor(Math.random() * LETTERS.length)]).join('');
 const digits = (k: number) => Array.from({ length: k }, () => Math.floor(Math.random() * 10)).join('');
 
 /**

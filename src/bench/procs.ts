@@ -104,10 +104,11 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
 
 /**
  * CPU seconds a process has used (user + system, /proc/<pid>/stat, 100 ticks a second on
- * Linux). On a shared machine the rates move with the load; the CPU a phase costs per event
- * moves much less, so it is what tells a change in messo from a change in the neighbours.
+ * Linux; `<pid>/task/<tid>` for one of its threads). On a shared machine the rates move with
+ * the load; the CPU a phase costs per event moves much less, so it is what tells a change in
+ * messo from a change in the neighbours.
  */
-function cpuOf(pid: number): number | null {
+function cpuOf(pid: number | string): number | null {
   const f = statOf(pid);
   return f === null ? null : (f.utime + f.stime) / 100;
 }
@@ -119,10 +120,7 @@ function cpuOf(pid: number): number | null {
  * 10 s of a 60,000-event run, 2026-12-01): the loop 7.9 s, the checkpointer 1.3 s, V8's four
  * threads 0.8 s. What an optimisation of the loop can win is the loop's share, not the total.
  */
-export function loopCpuOf(pid: number): number | null {
-  const f = statOf(`${pid}/task/${pid}`);
-  return f === null ? null : (f.utime + f.stime) / 100;
-}
+export const loopCpuOf = (pid: number): number | null => cpuOf(`${pid}/task/${pid}`);
 
 /** Clock ticks from /proc/<pid>/stat: its own, and those of the children it has reaped; null once it is gone. */
 function statOf(pid: number | string): { utime: number; stime: number; cutime: number; cstime: number } | null {
