@@ -42,8 +42,9 @@ await describeOnPg('migrate-store sqlite → postgres', () => {
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /events\s+41 read\s+41 written/);
     assert.match(first.stdout, /deliveries\s+40 read\s+40 written/);
-    // The search index and the skip counts come along (they were left behind before).
-    assert.match(first.stdout, /application_terms\s+[1-9]\d* read\s+[1-9]\d* written/);
+    // SQLite keeps its search index in FTS5, PostgreSQL as rows: the pratiche arrive unindexed,
+    // and the new installation's start indexes them (the search below finds one).
+    assert.doesNotMatch(first.stdout, /application_terms/);
     const second = run();
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /events\s+41 read\s+0 written/, 'a second run copies nothing twice');

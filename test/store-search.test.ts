@@ -9,16 +9,31 @@ import { SqlStore, type Store } from '../src/store/index.js';
 import { createdEvent, newApp, service, tenant, transitionEvent } from './store-contract/fixtures.js';
 import { freshPgStore, freshSqliteStore, type OwnStore } from './stores.js';
 import { pgSkip } from './pg.js';
+import { searchKey } from '../src/store/search.js';
 
 const ids = async (store: Store, tenantId: string, q: string) =>
   (await store.listApplications(tenantId, { q, order: 'desc' }, { limit: 50 })).items.map((a) => a.id);
 
-/** The index's rows of a pratica, and the terms its own row keeps: the two must agree. */
+/**
+ * The words the index holds for a pratica, and the terms its own row keeps: the two must agree.
+ * SQLite's FTS5 index (store/search.ts) lists its words through an fts5vocab table; its pratica
+ * has one row there, its rowid the row's terms_seq.
+ */
 async function indexed(store: Store, tenantId: string, id: string): Promise<{ rows: string[]; row: string[] }> {
   const db = (store as SqlStore).database;
-  const rows = await db.query<{ term: string }>('SELECT term FROM application_terms WHERE tenant_id = ? AND application_id = ? ORDER BY term', [tenantId, id]);
-  const [app] = await db.query<{ terms: string }>('SELECT terms FROM applications WHERE tenant_id = ? AND id = ?', [tenantId, id]);
-  return { rows: rows.map((r) => r.term), row: app.terms.split(' ').sort() };
+  const [app] = await db.query<{ terms: string; terms_seq: number }>('SELECT terms, terms_seq FROM applications WHERE tenant_id = ? AND id = ?', [tenantId, id]);
+  const row = app.terms.split(' ').sort();
+  if (db.dialect === 'postgres') {
+    const rows = await db.query<{ term: string }>('SELECT term FROM application_terms WHERE tenant_id = ? AND application_id = ? ORDER BY term', [tenantId, id]);
+    return { rows: rows.map((r) => r.term), row };
+  }
+  const docs = await db.query<{ rowid: number }>('SELECT rowid FROM application_search WHERE application_id = ?', [id]);
+  assert.deepEqual(docs.map((d) => Number(d.rowid)), [Number(app.terms_seq)], 'one row of the index per pratica, at its terms_seq');
+  await db.execute(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, application_search, 'instance')`);
+  const words = await db.query<{ term: string }>('SELECT term FROM temp.search_vocab WHERE doc = ? ORDER BY term', [app.terms_seq]);
+  const key = searchKey(tenantId);
+  assert.ok(words.every((w) => w.term.startsWith(key)), 'every word under its tenant\'s key');
+  return { rows: words.map((w) => w.term.slice(key.length)), row };
 }
 
 function cases(open: () => Promise<OwnStore>) {
@@ -88,7 +103,7 @@ function cases(open: () => Promise<OwnStore>) {
       await store.appendEvents([createdEvent(doc)]);
       const db = (store as SqlStore).database;
       // As a database upgraded past migration 140 from before it finds itself: pratiche, no words.
-      await db.execute('DELETE FROM application_terms');
+      await db.execute(db.dialect === 'postgres' ? 'DELETE FROM application_terms' : 'DELETE FROM application_search');
       await db.execute('UPDATE applications SET terms = NULL, terms_seq = NULL');
       assert.deepEqual(await ids(store, t.id, 'rossi'), []);
       await store.migrate();

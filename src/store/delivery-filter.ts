@@ -2,7 +2,7 @@
  * What the delivery lists and the bulk actions share: the WHERE of a list filter (including the
  * search), and the pratica's subject and applicant shown on each row.
  */
-import type { SqlValue } from './db.js';
+import type { Dialect, SqlValue } from './db.js';
 import { searchCondition } from './search.js';
 import { STATUS } from './sql.js';
 import type { DeliveryFilter } from './types.js';
@@ -19,7 +19,7 @@ export function applicationSummary(raw: unknown): { subject: string | null; appl
 }
 
 /** The WHERE of a delivery list filter (alias d), shared by the list and the bulk actions. */
-export function deliveryWhere(tenantId: string, filter: DeliveryFilter): { where: string[]; params: SqlValue[] } {
+export function deliveryWhere(dialect: Dialect, tenantId: string, filter: DeliveryFilter): { where: string[]; params: SqlValue[] } {
   const where = ['d.tenant_id = ?'];
   const params: SqlValue[] = [tenantId];
   if (filter.webhook_id) { where.push('d.webhook_id = ?'); params.push(filter.webhook_id); }
@@ -40,7 +40,7 @@ export function deliveryWhere(tenantId: string, filter: DeliveryFilter): { where
     where.push('substr(d.id, 1, ?) = ?');
     params.push(q.length, q);
   } else if (q) {
-    const search = searchCondition('d.subject', tenantId, q);
+    const search = searchCondition(dialect, 'd.subject', tenantId, q);
     if (search) { where.push(search.sql); params.push(...search.params); }
   }
   return { where, params };

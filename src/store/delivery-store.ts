@@ -13,7 +13,7 @@
  * Claims (claims.ts) take deliveries under a lease that a live dispatcher renews by heartbeat;
  * a dead one's run out and another dispatcher takes over.
  */
-import type { Db, SqlValue } from './db.js';
+import type { Db, Dialect, SqlValue } from './db.js';
 import type { Keyring } from '../domain/encryption.js';
 import { decodeCursor, toAttempt, toDelivery, toPage, toWebhook } from './rows.js';
 import { claimDeliveries, renewLeases } from './claims.js';
@@ -84,10 +84,10 @@ export interface DeliveryStore {
  * deliveries wants to see. The pratica's doc rides along for its subject and applicant (one page
  * of rows, by primary key). Exported for the test that reads its plan.
  */
-export function deliveryListQuery(tenantId: string, filter: DeliveryFilter, page: PageQuery): { sql: string; params: SqlValue[] } {
+export function deliveryListQuery(dialect: Dialect, tenantId: string, filter: DeliveryFilter, page: PageQuery): { sql: string; params: SqlValue[] } {
   const asc = filter.order === 'asc';
   const before = decodeCursor(page.cursor);
-  const { where, params } = deliveryWhere(tenantId, filter);
+  const { where, params } = deliveryWhere(dialect, tenantId, filter);
   if (before !== null) { where.push(asc ? 'd.seq > ?' : 'd.seq < ?'); params.push(before); }
   params.push(page.limit + 1);
   return {
@@ -113,7 +113,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
   }
 
   async listDeliveries(tenantId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>> {
-    const { sql, params } = deliveryListQuery(tenantId, filter, page);
+    const { sql, params } = deliveryListQuery(this.db.dialect, tenantId, filter, page);
     const rows = await this.db.query(sql, params);
     return toPage(rows.map((r) => ({ ...toDelivery(r), application: applicationSummary(r.app_doc) })), page.limit, (d) => d.seq);
   }
@@ -124,7 +124,7 @@ export class SqlDeliveryStore implements DeliveryStore, Omit<DispatchStore, 'set
    * next attempt as manual; numbering goes on. With `dryRun` only the count is answered.
    */
   async bulkDeliveries(tenantId: string, action: BulkAction, target: { ids?: string[]; filter?: DeliveryFilter }, now: number, dryRun = false): Promise<number> {
-    const { where, params } = deliveryWhere(tenantId, target.filter ?? {});
+    const { where, params } = deliveryWhere(this.db.dialect, tenantId, target.filter ?? {});
     if (target.ids) {
       if (target.ids.length === 0) return 0;
       where.push(`d.id IN (${placeholders(target.ids.length)})`);

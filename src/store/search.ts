@@ -1,9 +1,19 @@
 /**
  * The search index of pratiche (domain/search.ts says what is indexed): written with every
- * projection change, read as one prefix range per query word.
+ * projection change, read as one prefix match per query word.
+ *
+ * PostgreSQL keeps a row per word (application_terms, keyed by tenant, word, then the seq of the
+ * event that wrote it). SQLite keeps one row per pratica in an FTS5 table (migration 210,
+ * application_search): its rowid the seq of the event that wrote the terms (applications.terms_seq,
+ * unique, since an event projects one pratica and seqs are never reused), its terms each prefixed
+ * with the tenant's key (searchKey), so that a tenant's query reads its own words only. There a
+ * row per word put most words on a random leaf of the B-tree, a page of the WAL each (real names
+ * are many): 2.7 of the 10.4 WAL pages of a bench event on a new store, 4.8 of 16.8 after 20,000.
+ * FTS5 writes what a transaction adds as one new segment, and merges segments a little at each
+ * later write: 0.1–0.4 pages an event (BENCHMARKS.md).
  */
 import { applicationTerms, PREFIX_END, queryWords, words } from '../domain/search.js';
-import type { Db, SqlValue } from './db.js';
+import type { Db, Dialect, SqlValue } from './db.js';
 import { cannotAbort, insertMany, skipExisting } from './sql.js';
 
 /** A pratica's terms, sorted: what it is found by (domain/search.ts), its short id first among its words. */
@@ -56,8 +66,15 @@ export async function writeTerms(t: Db, tenantId: string, id: string, seq: numbe
   held.set(key, { tenant: tenantId, id, seq, terms, old });
 }
 
-/** Writes held terms: a DELETE of its old rows per pratica whose words changed, then multi-row INSERTs. */
+/** Writes held terms: the old rows of each pratica whose words changed go, then its new ones. */
 export async function flushTerms(t: Db, held: HeldTerms): Promise<void> {
+  if (held.size === 0) return;
+  await (t.dialect === 'sqlite' ? flushSearchRows(t, held) : flushTermRows(t, held));
+  held.clear();
+}
+
+/** PostgreSQL: a DELETE of its old rows per pratica whose words changed, then multi-row INSERTs. */
+async function flushTermRows(t: Db, held: HeldTerms): Promise<void> {
   const rows: SqlValue[][] = [];
   for (const h of held.values()) {
     if (h.old && h.old.terms.length > 0) {
@@ -68,30 +85,62 @@ export async function flushTerms(t: Db, held: HeldTerms): Promise<void> {
     }
     for (const term of h.terms) rows.push([h.tenant, term, h.seq, h.id]);
   }
-  held.clear();
   await insertMany(t, `${cannotAbort(t.dialect, 'INSERT INTO')} application_terms (tenant_id, term, event_seq, application_id)`, '(?, ?, ?, ?)',
     rows, { perStatement: TERM_ROWS_PER_INSERT, tail: skipExisting(t.dialect), pgTypes: ['text', 'text', 'bigint', 'text'] });
 }
 
+/**
+ * SQLite: a DELETE of its old row per pratica whose words changed, then multi-row INSERTs, a row
+ * per pratica. OR REPLACE: a row already written for this seq (the start's backfill in two
+ * processes at once) is the same pratica's, with the same words.
+ */
+async function flushSearchRows(t: Db, held: HeldTerms): Promise<void> {
+  const rows: SqlValue[][] = [];
+  for (const h of held.values()) {
+    if (h.old) await t.execute('DELETE FROM application_search WHERE rowid = ?', [h.old.seq]);
+    if (h.terms.length === 0) continue;
+    const key = searchKey(h.tenant);
+    rows.push([h.seq, h.id, h.terms.map((w) => key + w).join(' ')]);
+  }
+  await insertMany(t, 'INSERT OR REPLACE INTO application_search (rowid, application_id, terms)', '(?, ?, ?)', rows, { perStatement: SEARCH_ROWS_PER_INSERT });
+}
+
+/**
+ * What a tenant's words start with in SQLite's index: its id's UTF-8 bytes in hex, then 'z'
+ * (migration 210 writes the same with `lower(hex(tenant_id)) || 'z'`). No hex digit is a 'z', so
+ * no tenant's key starts another's: a query's prefix matches its own tenant's words only.
+ */
+export const searchKey = (tenantId: string): string => `${Buffer.from(tenantId, 'utf8').toString('hex')}z`;
+
 /** Term rows per INSERT: 4 values each, well under both stores' bind limits. */
 const TERM_ROWS_PER_INSERT = 1000;
+/** Pratiche per INSERT into SQLite's index: 3 values each. */
+const SEARCH_ROWS_PER_INSERT = 500;
 
 /**
  * A condition on `column` (an application id) that holds when every word of `q` prefixes one of
  * the pratica's terms (a whole UUID in `q` must be the id itself); null when `q` has neither.
- * Each word is one range on the primary key.
+ * PostgreSQL reads each word as one range on application_terms' primary key; SQLite, all of them
+ * as one FTS5 query, each a prefix of the tenant's words. A word is [a-z0-9] (queryWords), so it
+ * is never FTS5 syntax.
  */
-export function searchCondition(column: string, tenantId: string, q: string): { sql: string; params: SqlValue[] } | null {
+export function searchCondition(dialect: Dialect, column: string, tenantId: string, q: string): { sql: string; params: SqlValue[] } | null {
   const whole = q.match(UUID_G) ?? [];
   const ws = queryWords(q.replace(UUID_G, ' '));
   if (ws.length === 0 && whole.length === 0) return null;
-  return {
-    sql: [
-      ...whole.map(() => `${column} = ?`),
-      ...ws.map(() => `${column} IN (SELECT application_id FROM application_terms WHERE tenant_id = ? AND term >= ? AND term < ?)`),
-    ].join(' AND '),
-    params: [...whole.map((u) => u.toLowerCase()), ...ws.flatMap((w) => [tenantId, w, `${w}${PREFIX_END}`])],
-  };
+  const conditions = whole.map(() => `${column} = ?`);
+  const params: SqlValue[] = whole.map((u) => u.toLowerCase());
+  if (dialect === 'sqlite' && ws.length > 0) {
+    const key = searchKey(tenantId);
+    conditions.push(`${column} IN (SELECT application_id FROM application_search WHERE application_search MATCH ?)`);
+    params.push(ws.map((w) => `"${key}${w}"*`).join(' AND '));
+  } else {
+    for (const w of ws) {
+      conditions.push(`${column} IN (SELECT application_id FROM application_terms WHERE tenant_id = ? AND term >= ? AND term < ?)`);
+      params.push(tenantId, w, `${w}${PREFIX_END}`);
+    }
+  }
+  return { sql: conditions.join(' AND '), params };
 }
 
 /** A whole UUID in a query: matched on the id, not word by word. */

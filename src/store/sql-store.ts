@@ -274,7 +274,7 @@ export class SqlStore extends SqlDeliveryStore implements Store {
     const params: SqlValue[] = [tenantId];
     if (desc) { if (cursor !== null) { where.push('last_event_seq < ?'); params.push(cursor); } }
     else { where.push('last_event_seq > ?'); params.push(cursor ?? 0); }
-    const search = filter.q ? searchCondition('id', tenantId, filter.q) : null;
+    const search = filter.q ? searchCondition(this.db.dialect, 'id', tenantId, filter.q) : null;
     if (search) { where.push(search.sql); params.push(...search.params); }
     if (filter.status !== undefined) { where.push('status = ?'); params.push(filter.status); }
     if (filter.service_id !== undefined) { where.push('service_id = ?'); params.push(filter.service_id); }

@@ -45,6 +45,10 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
 
 export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport) => void = () => undefined, batch = 500): Promise<TransferReport[]> {
   const reports: TransferReport[] = [];
+  // The search index is copied where both stores keep it as rows (PostgreSQL's application_terms);
+  // SQLite keeps it in FTS5 (search.ts). Otherwise the pratiche arrive unindexed, and the
+  // destination's start indexes them (backfillTerms).
+  const searchCopied = await tableExists(from, 'application_terms') && await tableExists(to, 'application_terms');
   for (const t of TABLES) {
     if (!(await tableExists(from, t.name)) || !(await tableExists(to, t.name))) continue;
     const report: TransferReport = { table: t.name, read: 0, written: 0 };
@@ -59,7 +63,7 @@ export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport)
       const last = rows[rows.length - 1];
       after = keys.map((k) => last[k] as SqlValue);
       report.read += rows.length;
-      report.written += await insertRows(to, t.name, rows.map((r) => prepare(t.name, r)));
+      report.written += await insertRows(to, t.name, rows.map((r) => prepare(t.name, r, searchCopied)));
       onProgress(report);
     }
     if (to.dialect === 'postgres' && t.key === 'seq') {
@@ -71,7 +75,8 @@ export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport)
   return reports;
 }
 
-function prepare(table: string, row: Record<string, unknown>): Record<string, unknown> {
+function prepare(table: string, row: Record<string, unknown>, searchCopied: boolean): Record<string, unknown> {
+  if (table === 'applications' && !searchCopied) return { ...row, terms: null, terms_seq: null };
   if (table === 'deliveries' && row.status === DELIVERY_STATUS.sending) {
     return { ...row, status: DELIVERY_STATUS.pending, lease_owner: null, lease_until: null, next_attempt_at: Date.now() };
   }

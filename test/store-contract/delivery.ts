@@ -58,7 +58,7 @@ export function deliveryCases(withStore: StoreCase): void {
     assert.deepEqual(failed.items.map((d) => d.id).sort(), claimed.map((c) => c.delivery.id).sort());
     // Rare, as failures should be: a walk of the tenant's 2,000 newest first would read them all.
     const db = (store as SqlStore).database;
-    const { sql, params } = deliveryListQuery(t.id, { status: 'failed' }, { limit: 10 });
+    const { sql, params } = deliveryListQuery(db.dialect, t.id, { status: 'failed' }, { limit: 10 });
     if (db.dialect === 'postgres') await db.execute('ANALYZE deliveries');
     const plan = await db.query(`${db.dialect === 'postgres' ? 'EXPLAIN (FORMAT JSON)' : 'EXPLAIN QUERY PLAN'} ${sql}`, params);
     assert.match(JSON.stringify(plan), /deliveries_tenant_failed/);

@@ -429,4 +429,11 @@ DROP INDEX deliveries_completed;
 CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at) WHERE completed_at IS NOT NULL;
 `,
   },
+  {
+    id: 210,
+    name: 'search_by_fts5',
+    sql: `
+-- SQLite only (its search index in FTS5): PostgreSQL keeps application_terms.
+`,
+  },
 ];
