@@ -8,7 +8,7 @@
  */
 import { matches } from '../domain/matching.js';
 import { renderPayload } from '../domain/payload.js';
-import { prefixedId, uuid } from '../domain/ids.js';
+import { timeOrderedId, uuid } from '../domain/ids.js';
 import type { EventRecord } from '../domain/events.js';
 import type { Keyring } from '../domain/encryption.js';
 import { UniqueViolation, type Db, type SqlValue } from './db.js';
@@ -193,7 +193,7 @@ async function fanOut(t: Db, shared: AppendShared, ev: EventRecord, hooks: Webho
 
 /** One deliveries row, in the column order of insertDeliveries; its id first. */
 function deliveryRow(ev: EventRecord, hook: Webhook, payloadId: string, now: number): SqlValue[] {
-  return [prefixedId('msg'), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
+  return [timeOrderedId('msg', now), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
     hook.ordering === 'per_application' && ev.subject ? ev.subject : null, endpointKey(hook.endpoint), payloadId, now, now, now];
 }
 
