@@ -21,13 +21,18 @@ const idPool = Buffer.alloc(ID_BYTES * 512);
 let idPoolOffset = idPool.length;
 
 function pooledIdBytes(): string {
-  if (idPoolOffset === idPool.length) {
+  const at = takePooled(ID_BYTES);
+  return idPool.toString('base64url', at, at + ID_BYTES);
+}
+
+/** Where `n` unused bytes of the pool start (refilled when fewer are left); marks them used. */
+function takePooled(n: number): number {
+  if (idPoolOffset + n > idPool.length) {
     randomFillSync(idPool);
     idPoolOffset = 0;
   }
-  const out = idPool.toString('base64url', idPoolOffset, idPoolOffset + ID_BYTES);
-  idPoolOffset += ID_BYTES;
-  return out;
+  idPoolOffset += n;
+  return idPoolOffset - n;
 }
 
 /**
@@ -44,11 +49,11 @@ function pooledIdBytes(): string {
 export function timeOrderedId(prefix: string, now = Date.now()): string {
   if (now > orderedMs) {
     orderedMs = now;
-    randomFillSync(orderedBytes, 6, 6);
+    drawRandom(orderedBytes, 6);
   } else if (!increment(orderedBytes, 6)) {
     // 2^48 ids in one millisecond: on to the next.
     orderedMs++;
-    randomFillSync(orderedBytes, 6, 6);
+    drawRandom(orderedBytes, 6);
   }
   orderedBytes.writeUIntBE(orderedMs, 0, 6);
   let out = `${prefix}_`;
@@ -63,6 +68,12 @@ export function timeOrderedId(prefix: string, now = Date.now()): string {
 export const SORTED_ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 let orderedMs = 0;
 const orderedBytes = Buffer.alloc(12);
+
+/** Fills `b` from `from` on with bytes of the pool of ordinary ids. */
+function drawRandom(b: Buffer, from: number): void {
+  const at = takePooled(b.length - from);
+  idPool.copy(b, from, at, at + b.length - from);
+}
 
 /** Adds one to the big-endian number in `b` from `from` on; false when it wrapped to zero. */
 function increment(b: Buffer, from: number): boolean {
