@@ -65,7 +65,7 @@ try {
   }
   const [one] = await store.pg.query('SELECT subject, event_id, id FROM deliveries ORDER BY seq LIMIT 1 OFFSET 2500');
   Object.assign(some, { app: one.subject, event: one.event_id, delivery: one.id });
-  if (args.includes('--analyze')) await store.pg.execute('ANALYZE deliveries, payloads, applications, application_terms, events, attempts');
+  if (args.includes('--analyze')) await store.pg.execute('ANALYZE deliveries, payloads, applications, application_search, events, attempts');
   if (args.includes('--keep-statistics')) {
     // The row counts reach pg_stat_user_tables when the backend is idle, 10 s apart at most.
     await store.pg.execute('DO $$ BEGIN PERFORM pg_stat_force_next_flush(); END $$');

@@ -16,24 +16,26 @@ const ids = async (store: Store, tenantId: string, q: string) =>
 
 /**
  * The words the index holds for a pratica, and the terms its own row keeps: the two must agree.
- * SQLite's FTS5 index (store/search.ts) lists its words through an fts5vocab table; its pratica
- * has one row there, its rowid the row's terms_seq.
+ * The index has one row per pratica, keyed by the row's terms_seq (store/search.ts); SQLite's
+ * FTS5 table lists its words through an fts5vocab table, PostgreSQL's tsvector as an array.
  */
 async function indexed(store: Store, tenantId: string, id: string): Promise<{ rows: string[]; row: string[] }> {
   const db = (store as SqlStore).database;
   const [app] = await db.query<{ terms: string; terms_seq: number }>('SELECT terms, terms_seq FROM applications WHERE tenant_id = ? AND id = ?', [tenantId, id]);
-  const row = app.terms.split(' ').sort();
-  if (db.dialect === 'postgres') {
-    const rows = await db.query<{ term: string }>('SELECT term FROM application_terms WHERE tenant_id = ? AND application_id = ? ORDER BY term', [tenantId, id]);
-    return { rows: rows.map((r) => r.term), row };
+  const sqlite = db.dialect === 'sqlite';
+  const docs = await db.query<{ seq: number }>(`SELECT ${sqlite ? 'rowid' : 'terms_seq'} AS seq FROM application_search WHERE application_id = ?`, [id]);
+  assert.deepEqual(docs.map((d) => Number(d.seq)), [Number(app.terms_seq)], 'one row of the index per pratica, at its terms_seq');
+  let words: string[];
+  if (sqlite) {
+    await db.execute(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, application_search, 'instance')`);
+    words = (await db.query<{ term: string }>('SELECT term FROM temp.search_vocab WHERE doc = ?', [app.terms_seq])).map((w) => w.term);
+  } else {
+    const [row] = await db.query<{ words: string[] }>('SELECT tsvector_to_array(terms) AS words FROM application_search WHERE terms_seq = ?', [app.terms_seq]);
+    words = row.words;
   }
-  const docs = await db.query<{ rowid: number }>('SELECT rowid FROM application_search WHERE application_id = ?', [id]);
-  assert.deepEqual(docs.map((d) => Number(d.rowid)), [Number(app.terms_seq)], 'one row of the index per pratica, at its terms_seq');
-  await db.execute(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, application_search, 'instance')`);
-  const words = await db.query<{ term: string }>('SELECT term FROM temp.search_vocab WHERE doc = ? ORDER BY term', [app.terms_seq]);
   const key = searchKey(tenantId);
-  assert.ok(words.every((w) => w.term.startsWith(key)), 'every word under its tenant\'s key');
-  return { rows: words.map((w) => w.term.slice(key.length)), row };
+  assert.ok(words.every((w) => w.startsWith(key)), 'every word under its tenant\'s key');
+  return { rows: words.map((w) => w.slice(key.length)).sort(), row: app.terms.split(' ').sort() };
 }
 
 function cases(open: () => Promise<OwnStore>) {
@@ -103,7 +105,7 @@ function cases(open: () => Promise<OwnStore>) {
       await store.appendEvents([createdEvent(doc)]);
       const db = (store as SqlStore).database;
       // As a database upgraded past migration 140 from before it finds itself: pratiche, no words.
-      await db.execute(db.dialect === 'postgres' ? 'DELETE FROM application_terms' : 'DELETE FROM application_search');
+      await db.execute('DELETE FROM application_search');
       await db.execute('UPDATE applications SET terms = NULL, terms_seq = NULL');
       assert.deepEqual(await ids(store, t.id, 'rossi'), []);
       await store.migrate();

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applicationTerms, MAX_TERMS, PREFIX_END, queryWords, words } from './search.js';
+import { applicationTerms, MAX_TERMS, queryWords, words } from './search.js';
 
 test('words: lower case, accents dropped, split on anything but letters and digits', () => {
   assert.deepEqual(words('Niccolò  D\'Àlfonso-Rossi'), ['niccolo', 'd', 'alfonso', 'rossi']);
   assert.deepEqual(words('2024/0012345'), ['2024', '0012345']);
   assert.deepEqual(words('—'), []);
-  for (const w of words('AbcÉ 09 zz')) assert.ok(w < `${w}${PREFIX_END}` && /^[a-z0-9]+$/.test(w));
+  for (const w of words('AbcÉ 09 zz')) assert.match(w, /^[a-z0-9]+$/);
 });
 
 test('a pratica is found by applicant, codice fiscale, subject, protocol number and short id', () => {

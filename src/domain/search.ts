@@ -3,7 +3,7 @@
  * number, and the short id the lists show (the first 8 characters of a UUID). A pratica is
  * indexed as the normalised words of those fields; a query matches when each of its words is a
  * prefix of one of them. Words are lower case ASCII letters and digits (accents dropped), so a
- * prefix becomes a plain range [word, word + '{') on both stores' binary collation.
+ * word is never syntax of the stores' search queries (store/search.ts).
  */
 import { isPlainObject } from './php-json.js';
 
@@ -13,8 +13,6 @@ export const MAX_TERMS = 64;
 export const MAX_TERM_LENGTH = 40;
 /** A query's words beyond this are ignored. */
 export const MAX_QUERY_WORDS = 6;
-/** The character after every letter and digit: the upper bound of a prefix range. */
-export const PREFIX_END = '{';
 
 /** Lower case, accents dropped, split on anything but a-z and 0-9. */
 export function words(text: string): string[] {

@@ -1,20 +1,20 @@
 /**
  * The search index of pratiche (domain/search.ts says what is indexed): written with every
- * projection change, read as one prefix match per query word.
+ * projection change, read as one prefix match of the query's words.
  *
- * PostgreSQL keeps a row per word (application_terms, keyed by tenant, word, then the seq of the
- * event that wrote it). SQLite keeps one row per pratica in an FTS5 table (migration 210,
- * application_search): its rowid the seq of the event that wrote the terms (applications.terms_seq,
- * unique, since an event projects one pratica and seqs are never reused), its terms each prefixed
- * with the tenant's key (searchKey), so that a tenant's query reads its own words only. There a
- * row per word put most words on a random leaf of the B-tree, a page of the WAL each (real names
- * are many): 2.7 of the 10.4 WAL pages of a bench event on a new store, 4.8 of 16.8 after 20,000.
- * FTS5 writes what a transaction adds as one new segment, and merges segments a little at each
- * later write: 0.1–0.4 pages an event (BENCHMARKS.md).
+ * One row per pratica (application_search, migration 210): keyed by the seq of the event that
+ * wrote its terms (applications.terms_seq: an event projects one pratica, and seqs are never
+ * reused), with the pratica's id, and its words each prefixed with the tenant's key (searchKey),
+ * so that a tenant's query reads its own words only. SQLite keeps it in FTS5 (contentless, its
+ * rowid the seq), PostgreSQL in a tsvector under a GIN index. Both write what a transaction adds
+ * in one place and merge it later: FTS5 as a new segment, GIN in its pending list. The row per
+ * word they replace (application_terms) put most words on a random leaf of a B-tree, real names
+ * being many: on SQLite 2.7 of the 10.4 WAL pages of a bench event on a new store, 5.9 of 16.8
+ * after 20,000; FTS5 writes 0.08 (BENCHMARKS.md).
  */
-import { applicationTerms, PREFIX_END, queryWords, words } from '../domain/search.js';
+import { applicationTerms, queryWords, words } from '../domain/search.js';
 import type { Db, Dialect, SqlValue } from './db.js';
-import { cannotAbort, insertMany, skipExisting } from './sql.js';
+import { insertMany } from './sql.js';
 
 /** A pratica's terms, sorted: what it is found by (domain/search.ts), its short id first among its words. */
 export function termsOf(id: string, doc: Record<string, unknown>): string[] {
@@ -66,63 +66,46 @@ export async function writeTerms(t: Db, tenantId: string, id: string, seq: numbe
   held.set(key, { tenant: tenantId, id, seq, terms, old });
 }
 
-/** Writes held terms: the old rows of each pratica whose words changed go, then its new ones. */
+/**
+ * Writes held terms: the old row of each pratica whose words changed goes, then a row per pratica
+ * with its words, each under its tenant's key (searchKey). A row already there for the seq (the
+ * start's backfill in two processes at once) is the same pratica's, with the same words.
+ */
 export async function flushTerms(t: Db, held: HeldTerms): Promise<void> {
   if (held.size === 0) return;
-  await (t.dialect === 'sqlite' ? flushSearchRows(t, held) : flushTermRows(t, held));
-  held.clear();
-}
-
-/** PostgreSQL: a DELETE of its old rows per pratica whose words changed, then multi-row INSERTs. */
-async function flushTermRows(t: Db, held: HeldTerms): Promise<void> {
+  const sqlite = t.dialect === 'sqlite';
   const rows: SqlValue[][] = [];
   for (const h of held.values()) {
-    if (h.old && h.old.terms.length > 0) {
-      await t.execute(
-        `DELETE FROM application_terms WHERE tenant_id = ? AND event_seq = ? AND application_id = ? AND term IN (${h.old.terms.map(() => '?').join(', ')})`,
-        [h.tenant, h.old.seq, h.id, ...h.old.terms],
-      );
-    }
-    for (const term of h.terms) rows.push([h.tenant, term, h.seq, h.id]);
-  }
-  await insertMany(t, `${cannotAbort(t.dialect, 'INSERT INTO')} application_terms (tenant_id, term, event_seq, application_id)`, '(?, ?, ?, ?)',
-    rows, { perStatement: TERM_ROWS_PER_INSERT, tail: skipExisting(t.dialect), pgTypes: ['text', 'text', 'bigint', 'text'] });
-}
-
-/**
- * SQLite: a DELETE of its old row per pratica whose words changed, then multi-row INSERTs, a row
- * per pratica. OR REPLACE: a row already written for this seq (the start's backfill in two
- * processes at once) is the same pratica's, with the same words.
- */
-async function flushSearchRows(t: Db, held: HeldTerms): Promise<void> {
-  const rows: SqlValue[][] = [];
-  for (const h of held.values()) {
-    if (h.old) await t.execute('DELETE FROM application_search WHERE rowid = ?', [h.old.seq]);
+    if (h.old) await t.execute(`DELETE FROM application_search WHERE ${sqlite ? 'rowid' : 'terms_seq'} = ?`, [h.old.seq]);
     if (h.terms.length === 0) continue;
     const key = searchKey(h.tenant);
     rows.push([h.seq, h.id, h.terms.map((w) => key + w).join(' ')]);
   }
-  await insertMany(t, 'INSERT OR REPLACE INTO application_search (rowid, application_id, terms)', '(?, ?, ?)', rows, { perStatement: SEARCH_ROWS_PER_INSERT });
+  held.clear();
+  if (sqlite) {
+    await insertMany(t, 'INSERT OR REPLACE INTO application_search (rowid, application_id, terms)', '(?, ?, ?)', rows, { perStatement: SEARCH_ROWS_PER_INSERT });
+  } else {
+    await insertMany(t, 'INSERT INTO application_search (terms_seq, application_id, terms)', "(?, ?, array_to_tsvector(string_to_array(?, ' ')))", rows,
+      { perStatement: SEARCH_ROWS_PER_INSERT, tail: ' ON CONFLICT (terms_seq) DO NOTHING', pgTypes: ['bigint', 'text', 'text'] });
+  }
 }
 
 /**
- * What a tenant's words start with in SQLite's index: its id's UTF-8 bytes in hex, then 'z'
- * (migration 210 writes the same with `lower(hex(tenant_id)) || 'z'`). No hex digit is a 'z', so
- * no tenant's key starts another's: a query's prefix matches its own tenant's words only.
+ * What a tenant's words start with in the index: its id's UTF-8 bytes in hex, then 'z' (migration
+ * 210 writes the same in SQL). No hex digit is a 'z', so no tenant's key starts another's: a
+ * query's prefix matches its own tenant's words only.
  */
 export const searchKey = (tenantId: string): string => `${Buffer.from(tenantId, 'utf8').toString('hex')}z`;
 
-/** Term rows per INSERT: 4 values each, well under both stores' bind limits. */
-const TERM_ROWS_PER_INSERT = 1000;
-/** Pratiche per INSERT into SQLite's index: 3 values each. */
+/** Pratiche per INSERT into the index: 3 values each, well under both stores' bind limits. */
 const SEARCH_ROWS_PER_INSERT = 500;
 
 /**
  * A condition on `column` (an application id) that holds when every word of `q` prefixes one of
  * the pratica's terms (a whole UUID in `q` must be the id itself); null when `q` has neither.
- * PostgreSQL reads each word as one range on application_terms' primary key; SQLite, all of them
- * as one FTS5 query, each a prefix of the tenant's words. A word is [a-z0-9] (queryWords), so it
- * is never FTS5 syntax.
+ * The words are one query of the index, each a prefix of the tenant's words: FTS5's
+ * `"…"* AND "…"*` on SQLite, a tsquery's `'…':* & '…':*` on PostgreSQL (its GIN index). A word is
+ * [a-z0-9] (queryWords), so it is never syntax of either.
  */
 export function searchCondition(dialect: Dialect, column: string, tenantId: string, q: string): { sql: string; params: SqlValue[] } | null {
   const whole = q.match(UUID_G) ?? [];
@@ -130,15 +113,12 @@ export function searchCondition(dialect: Dialect, column: string, tenantId: stri
   if (ws.length === 0 && whole.length === 0) return null;
   const conditions = whole.map(() => `${column} = ?`);
   const params: SqlValue[] = whole.map((u) => u.toLowerCase());
-  if (dialect === 'sqlite' && ws.length > 0) {
+  if (ws.length > 0) {
     const key = searchKey(tenantId);
-    conditions.push(`${column} IN (SELECT application_id FROM application_search WHERE application_search MATCH ?)`);
-    params.push(ws.map((w) => `"${key}${w}"*`).join(' AND '));
-  } else {
-    for (const w of ws) {
-      conditions.push(`${column} IN (SELECT application_id FROM application_terms WHERE tenant_id = ? AND term >= ? AND term < ?)`);
-      params.push(tenantId, w, `${w}${PREFIX_END}`);
-    }
+    conditions.push(dialect === 'sqlite'
+      ? `${column} IN (SELECT application_id FROM application_search WHERE application_search MATCH ?)`
+      : `${column} IN (SELECT application_id FROM application_search WHERE terms @@ ?::tsquery)`);
+    params.push(dialect === 'sqlite' ? ws.map((w) => `"${key}${w}"*`).join(' AND ') : ws.map((w) => `'${key}${w}':*`).join(' & '));
   }
   return { sql: conditions.join(' AND '), params };
 }

@@ -4,7 +4,8 @@
  * cursors, ordering and references stay as they were. Rows already in the destination are
  * skipped (ON CONFLICT DO NOTHING): a run that stopped half-way is simply run again, and nothing
  * is copied twice. Deliveries that were being sent become pending again; transient endpoint
- * state is not copied. The destination is meant to be empty, or the target of an earlier run.
+ * state is not copied, nor is the pratiche's search index: the destination's start builds its
+ * own. The destination is meant to be empty, or the target of an earlier run.
  */
 import type { Db, SqlValue } from './db.js';
 import { DELIVERY_STATUS } from './types.js';
@@ -18,7 +19,6 @@ const TABLES: { name: string; key: string | string[] }[] = [
   { name: 'services', key: 'seq' },
   { name: 'events', key: 'seq' },
   { name: 'applications', key: ['tenant_id', 'id'] },
-  { name: 'application_terms', key: ['tenant_id', 'term', 'event_seq', 'application_id'] },
   { name: 'webhooks', key: 'seq' },
   { name: 'payloads', key: 'id' },
   { name: 'deliveries', key: 'seq' },
@@ -45,10 +45,6 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
 
 export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport) => void = () => undefined, batch = 500): Promise<TransferReport[]> {
   const reports: TransferReport[] = [];
-  // The search index is copied where both stores keep it as rows (PostgreSQL's application_terms);
-  // SQLite keeps it in FTS5 (search.ts). Otherwise the pratiche arrive unindexed, and the
-  // destination's start indexes them (backfillTerms).
-  const searchCopied = await tableExists(from, 'application_terms') && await tableExists(to, 'application_terms');
   for (const t of TABLES) {
     if (!(await tableExists(from, t.name)) || !(await tableExists(to, t.name))) continue;
     const report: TransferReport = { table: t.name, read: 0, written: 0 };
@@ -63,7 +59,7 @@ export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport)
       const last = rows[rows.length - 1];
       after = keys.map((k) => last[k] as SqlValue);
       report.read += rows.length;
-      report.written += await insertRows(to, t.name, rows.map((r) => prepare(t.name, r, searchCopied)));
+      report.written += await insertRows(to, t.name, rows.map((r) => prepare(t.name, r)));
       onProgress(report);
     }
     if (to.dialect === 'postgres' && t.key === 'seq') {
@@ -75,8 +71,10 @@ export async function transfer(from: Db, to: Db, onProgress: (r: TransferReport)
   return reports;
 }
 
-function prepare(table: string, row: Record<string, unknown>, searchCopied: boolean): Record<string, unknown> {
-  if (table === 'applications' && !searchCopied) return { ...row, terms: null, terms_seq: null };
+function prepare(table: string, row: Record<string, unknown>): Record<string, unknown> {
+  // The search index is not copied (each store keeps it its own way, search.ts): the pratiche
+  // arrive unindexed, and the destination's start indexes them (backfillTerms).
+  if (table === 'applications') return { ...row, terms: null, terms_seq: null };
   if (table === 'deliveries' && row.status === DELIVERY_STATUS.sending) {
     return { ...row, status: DELIVERY_STATUS.pending, lease_owner: null, lease_until: null, next_attempt_at: Date.now() };
   }

@@ -433,7 +433,23 @@ CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at) WHERE c
     id: 210,
     name: 'search_by_fts5',
     sql: `
--- SQLite only (its search index in FTS5): PostgreSQL keeps application_terms.
+-- The search index as one row per pratica (store/search.ts), not a B-tree row per word, as on
+-- SQLite: a word's row landed on a random leaf once the store held a few thousand pratiche.
+-- Keyed by the pratica's terms_seq; its words a tsvector under a GIN index, whose pending list
+-- takes a transaction's words in one place and merges them into the index later. Each word is
+-- the tenant's key (its id's bytes in hex, then 'z') followed by the word: a tenant's prefix
+-- reads its own words only.
+CREATE TABLE application_search (
+  terms_seq BIGINT PRIMARY KEY,
+  application_id TEXT NOT NULL,
+  terms TSVECTOR NOT NULL
+);
+CREATE INDEX application_search_terms ON application_search USING gin (terms);
+INSERT INTO application_search (terms_seq, application_id, terms)
+  SELECT terms_seq, id, array_to_tsvector(ARRAY(
+    SELECT encode(convert_to(tenant_id, 'UTF8'), 'hex') || 'z' || w FROM unnest(string_to_array(terms, ' ')) AS w))
+  FROM applications WHERE terms IS NOT NULL AND terms <> '';
+DROP TABLE application_terms;
 `,
   },
 ];

@@ -485,12 +485,13 @@ CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at) WHERE c
     name: 'search_by_fts5',
     sql: `
 -- The search index as one FTS5 row per pratica (store/search.ts), not a B-tree row per word: a
--- word's row landed on a random leaf once the store held more than a few thousand pratiche (4.4
--- of a new store's ~10 WAL pages an event, 6.3 after 100,000); FTS5 writes a transaction's words
--- as one new segment and merges segments as it goes (0.4 pages an event). Contentless (the words
--- are not stored twice) with deletes by rowid, the rowid the pratica's terms_seq; the pratica's id
--- kept (contentless_unindexed) for the query to answer. Each word is the tenant's key (its id's
--- bytes in hex, then 'z') followed by the word: a tenant's prefix reads its own words only.
+-- word's row landed on a random leaf once the store held a few thousand pratiche (2.7 of a new
+-- store's 10.4 WAL pages a bench event, 5.9 of 16.8 after 20,000); FTS5 writes a transaction's
+-- words as one new segment and merges segments as it goes (0.08 pages an event). Contentless
+-- (the words are not stored twice) with deletes by rowid, the rowid the pratica's terms_seq; the
+-- pratica's id kept (contentless_unindexed) for the query to answer. Each word is the tenant's
+-- key (its id's bytes in hex, then 'z') followed by the word: a tenant's prefix reads its own
+-- words only.
 CREATE VIRTUAL TABLE application_search USING fts5(
   application_id UNINDEXED, terms,
   content = '', contentless_delete = 1, contentless_unindexed = 1, tokenize = 'ascii', detail = none
