@@ -14,8 +14,8 @@ const ID_BYTES = 12;
 /**
  * Ordinary ids take their bytes from a pool filled 512 ids at a time, as `randomUUID` does: a
  * `randomBytes` call of its own cost 7 µs an id (0.4 µs pooled), and ingest makes one per
- * delivery (`msg_…`). Each byte is used once. Longer ids, which are secrets (ingest tokens,
- * bin ids), still draw bytes of their own.
+ * delivery (`msg_…`, timeOrderedId, 6 bytes of it). Each byte is used once. Longer ids, which
+ * are secrets (ingest tokens, bin ids), still draw bytes of their own.
  */
 const idPool = Buffer.alloc(ID_BYTES * 512);
 let idPoolOffset = idPool.length;
