@@ -42,7 +42,7 @@ await describeOnPg('migrate-store sqlite → postgres', () => {
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /events\s+41 read\s+41 written/);
     assert.match(first.stdout, /deliveries\s+40 read\s+40 written/);
-    // SQLite keeps its search index in FTS5, PostgreSQL as rows: the pratiche arrive unindexed,
+    // The search index is not copied (each store keeps its own): the pratiche arrive unindexed,
     // and the new installation's start indexes them (the search below finds one).
     assert.doesNotMatch(first.stdout, /application_terms/);
     const second = run();

@@ -126,7 +126,7 @@ async function postgresSchema(db: Db, schema: string): Promise<{ schema: Schema;
 
 const skip = await pgSkip();
 /** The migration that gave each store its own search index (store/search.ts). */
-const SEARCH_IN_FTS5 = 210;
+const SEARCH_INDEX_APART = 210;
 
 test('the two migration lists have the same steps, ids and names, in order', () => {
   const steps = (ms: typeof sqliteMigrations) => ms.map((m) => ({ id: m.id, name: m.name }));
@@ -147,7 +147,7 @@ test('SQLite and PostgreSQL migrations build the same schema after every step', 
       await migrate(pgDb, postgresMigrations.filter((m) => m.id <= id));
       const a = await sqliteSchema(lite);
       const b = await postgresSchema(pgDb, pg.schema);
-      if (id >= SEARCH_IN_FTS5) {
+      if (id >= SEARCH_INDEX_APART) {
         const fts = Object.keys(a).filter((name) => /^application_search(_|$)/.test(name));
         assert.ok(fts.includes('application_search') && fts.includes('application_search_data'), `SQLite's search index: ${fts.join(', ')}`);
         for (const name of fts) delete a[name];

@@ -3,7 +3,7 @@
  * its row) on an installation that already holds pratiche and their terms, on both stores:
  * every row is kept, with the seq of its pratica's last event, each pratica's row gets its
  * terms, one never indexed is left for the start's backfill, and search finds as before, also
- * past the later migrations (on SQLite, 210 moves the index into FTS5).
+ * past the later migrations (210 moves it into each store's index of a row per pratica).
  */
 import assert from 'node:assert/strict';
 import type { Db } from '../src/store/db.js';
@@ -35,7 +35,7 @@ async function check(db: Db, migrations: Migration[]): Promise<void> {
     [['a1', 'mario rossi', 7], ['a2', 'mario verdi', 9], ['a3', null, null], ['b1', 'mario', 12]],
   );
   assert.deepEqual((await db.query<{ id: string }>('SELECT id FROM applications WHERE terms IS NULL')).map((r) => r.id), ['a3']);
-  // On to the last migration (SQLite: 210 moves the rows into its FTS5 index).
+  // On to the last migration (210: a row per pratica, in FTS5 or under GIN).
   await migrate(db, migrations);
   const found = async (q: string, tenant = 'ta') => {
     const c = searchCondition(db.dialect, 'id', tenant, q)!;

@@ -26,8 +26,8 @@ export const joinTerms = (terms: string[]): string => terms.join(' ');
 
 /**
  * Search terms a group commit holds until its end (held-writes.ts), per pratica ("tenant id"):
- * the terms it ends with, the seq of the event that wrote them (their rows' event_seq, migration
- * 160), and the rows to remove first (the terms it had before the group, and their seq).
+ * the terms it ends with, the seq of the event that wrote them (the key of its row in the
+ * index), and the row to remove first (the terms it had before the group, and their seq).
  */
 export type HeldTerms = Map<string, { tenant: string; id: string; seq: number; terms: string[]; old: { terms: string[]; seq: number } | null }>;
 
@@ -41,9 +41,9 @@ export type TermsBefore = { terms: string | null; terms_seq: number | null } | '
 /**
  * Keeps a pratica's terms (inside the projection's transaction, after its row is written). When
  * its words changed, they are replaced on its row at once; most changes (a status move) leave them
- * as they were, and write nothing. The rows of the index are held in `held` (flushTerms writes
- * them): a pratica changed twice in one group ends with its last terms, and its rows from before
- * the group go.
+ * as they were, and write nothing. Its row of the index is held in `held` (flushTerms writes
+ * it): a pratica changed twice in one group ends with its last terms, and its row from before
+ * the group goes.
  */
 export async function writeTerms(t: Db, tenantId: string, id: string, seq: number, terms: string[], before: TermsBefore, held: HeldTerms): Promise<void> {
   // Ids are per tenant (issue 12 item 7): another tenant may hold a pratica with this id.
@@ -127,9 +127,9 @@ export function searchCondition(dialect: Dialect, column: string, tenantId: stri
 const UUID_G = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /**
- * Indexes the pratiche whose terms are NULL (projected before the index existed: migrations 140
- * and 160 on an older installation), in batches; a partial index holds just those, so a start
- * with none left reads nothing. Run once at start.
+ * Indexes the pratiche whose terms are NULL (projected before the index existed, migrations 140
+ * and 160 on an older installation, or copied by `messo migrate-store`), in batches; a partial
+ * index holds just those, so a start with none left reads nothing. Run once at start.
  */
 export async function backfillTerms(db: Db, batch = 500): Promise<number> {
   let n = 0;

@@ -431,13 +431,14 @@ CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at) WHERE c
   },
   {
     id: 210,
-    name: 'search_by_fts5',
+    name: 'search_row_per_pratica',
     sql: `
 -- The search index as one row per pratica (store/search.ts), not a B-tree row per word, as on
 -- SQLite: a word's row landed on a random leaf once the store held a few thousand pratiche.
 -- Keyed by the pratica's terms_seq; its words a tsvector under a GIN index, whose pending list
--- takes a transaction's words in one place and merges them into the index later. Each word is
--- the tenant's key (its id's bytes in hex, then 'z') followed by the word: a tenant's prefix
+-- takes a transaction's words in one place and merges them into the index later (autovacuum,
+-- or 4 MB of it: until then a search reads the whole list, some tens of ms at most). Each word
+-- is the tenant's key (its id's bytes in hex, then 'z') followed by the word: a tenant's prefix
 -- reads its own words only.
 CREATE TABLE application_search (
   terms_seq BIGINT PRIMARY KEY,

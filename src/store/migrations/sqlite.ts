@@ -482,7 +482,7 @@ CREATE INDEX deliveries_completed ON deliveries(tenant_id, completed_at) WHERE c
   },
   {
     id: 210,
-    name: 'search_by_fts5',
+    name: 'search_row_per_pratica',
     sql: `
 -- The search index as one FTS5 row per pratica (store/search.ts), not a B-tree row per word: a
 -- word's row landed on a random leaf once the store held a few thousand pratiche (2.7 of a new
