@@ -49,11 +49,11 @@ function takePooled(n: number): number {
 export function timeOrderedId(prefix: string, now = Date.now()): string {
   if (now > orderedMs) {
     orderedMs = now;
-    drawRandom(orderedBytes, 6);
+    drawRandomPart();
   } else if (!increment(orderedBytes, 6)) {
     // 2^48 ids in one millisecond: on to the next.
     orderedMs++;
-    drawRandom(orderedBytes, 6);
+    drawRandomPart();
   }
   orderedBytes.writeUIntBE(orderedMs, 0, 6);
   let out = `${prefix}_`;
@@ -69,10 +69,10 @@ export const SORTED_ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghij
 let orderedMs = 0;
 const orderedBytes = Buffer.alloc(12);
 
-/** Fills `b` from `from` on with bytes of the pool of ordinary ids. */
-function drawRandom(b: Buffer, from: number): void {
-  const at = takePooled(b.length - from);
-  idPool.copy(b, from, at, at + b.length - from);
+/** A time-ordered id's 6 random bytes, from the pool of ordinary ids. */
+function drawRandomPart(): void {
+  const at = takePooled(6);
+  idPool.copy(orderedBytes, 6, at, at + 6);
 }
 
 /** Adds one to the big-endian number in `b` from `from` on; false when it wrapped to zero. */

@@ -115,13 +115,18 @@ export function searchCondition(dialect: Dialect, column: string, tenantId: stri
   const params: SqlValue[] = whole.map((u) => u.toLowerCase());
   if (ws.length > 0) {
     const key = searchKey(tenantId);
-    conditions.push(dialect === 'sqlite'
-      ? `${column} IN (SELECT application_id FROM application_search WHERE application_search MATCH ?)`
-      : `${column} IN (SELECT application_id FROM application_search WHERE terms @@ ?::tsquery)`);
-    params.push(dialect === 'sqlite' ? ws.map((w) => `"${key}${w}"*`).join(' AND ') : ws.map((w) => `'${key}${w}':*`).join(' & '));
+    const m = MATCH[dialect];
+    conditions.push(`${column} IN (SELECT application_id FROM application_search WHERE ${m.sql})`);
+    params.push(ws.map((w) => m.prefix(key + w)).join(m.and));
   }
   return { sql: conditions.join(' AND '), params };
 }
+
+/** Per store: the index's match of one parameter, a word's prefix in its query language, and "and". */
+const MATCH: Record<Dialect, { sql: string; prefix: (word: string) => string; and: string }> = {
+  sqlite: { sql: 'application_search MATCH ?', prefix: (w) => `"${w}"*`, and: ' AND ' },
+  postgres: { sql: 'terms @@ ?::tsquery', prefix: (w) => `'${w}':*`, and: ' & ' },
+};
 
 /** A whole UUID in a query: matched on the id, not word by word. */
 const UUID_G = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
