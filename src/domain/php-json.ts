@@ -58,11 +58,84 @@ export function phpArrays(value: unknown): unknown {
 }
 
 /**
- * `json_encode` of PHP, for the values JSON can carry. Appends to one string rather than joining
- * arrays of parts: a pratica's body (~2.4 KB) took 14 µs and 24 KB of garbage the other way, the
- * largest allocation of a single-POST ingest.
+ * `json_encode` of PHP, for the values JSON can carry. Most bodies hold nothing PHP writes
+ * differently from JavaScript but `/` and characters outside ASCII (no empty objects, no lists
+ * kept as objects, no recorded key order, no double in exponent form): those are written by
+ * `JSON.stringify`, then escaped, after a walk that checks it (`stringifiable`). The rest are
+ * written by `phpEncode`, value by value. The bench's pratica (2.3 KB): 16 µs and 16 KB of
+ * garbage value by value; 9 µs (the walk 1.4, JSON.stringify 4.8) and 5 KB this way.
  */
 export function phpJsonEncode(value: unknown): string {
+  if (typeof value === 'object' && value !== null && stringifiable(value)) return phpEscapes(JSON.stringify(value));
+  return phpEncode(value);
+}
+
+/**
+ * True when `JSON.stringify(value)` writes what `phpEncode` would, once `phpEscapes` has run on
+ * it. Anything it is not sure of is false, and goes value by value: objects that are not plain
+ * (a Date has toJSON), empty ones and those whose first written key is `0` (PHP may write a
+ * list), recorded key orders, `toJSON` keys, symbols and bigints, and doubles outside the range
+ * where both languages write plain decimals.
+ */
+export function stringifiable(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'function':
+      return true;
+    case 'number':
+      return plainNumber(value);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+        for (let i = 0; i < value.length; i++) if (!stringifiable(value[i])) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if ((proto !== Object.prototype && proto !== null) || keyOrders.has(value)) return false;
+      const o = value as Record<string, unknown>;
+      let first = true;
+      for (const k in o) {
+        // An inherited key (a polluted prototype) is not written; JSON.stringify would call a toJSON.
+        if (!Object.hasOwn(o, k) || k === 'toJSON') return false;
+        const v = o[k];
+        if (!written(v)) continue;
+        if ((first && k === '0') || !stringifiable(v)) return false;
+        first = false;
+      }
+      return !first;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Numbers JavaScript and PHP write alike: safe integers (past 2^53 PHP writes an int's every
+ * digit, JavaScript the shortest that reads back), doubles from 0.001 to 10^15 (PHP goes to
+ * exponent form below 0.0001 and from 10^17, JavaScript below 10^-6 and from 10^21), and the
+ * non-finite ones (null in both).
+ */
+function plainNumber(n: number): boolean {
+  if (Number.isInteger(n)) return Number.isSafeInteger(n);
+  const abs = Math.abs(n);
+  return !Number.isFinite(n) || (abs >= 1e-3 && abs < 1e15);
+}
+
+/** PHP's escapes on JSON that JavaScript wrote: `\/`, and `\uXXXX` outside ASCII. */
+function phpEscapes(json: string): string {
+  const slashed = json.includes('/') ? json.replaceAll('/', '\\/') : json;
+  return NON_ASCII.test(slashed) ? slashed.replace(NON_ASCII_ALL, unicodeEscape) : slashed;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII_ALL = /[\u0080-\uffff]/g;
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** `json_encode`, value by value: for what phpJsonEncode cannot give to JSON.stringify. */
+export function phpEncode(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return phpString(value);
@@ -82,7 +155,7 @@ function phpList(values: readonly unknown[]): string {
   let out = '[';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ',';
-    out += phpJsonEncode(values[i]);
+    out += phpEncode(values[i]);
   }
   return `${out}]`;
 }
@@ -108,7 +181,7 @@ function phpObject(o: Record<string, unknown>): string {
     if (!first) out += ',';
     first = false;
     if (!list) out += `${phpString(k)}:`;
-    out += phpJsonEncode(v);
+    out += phpEncode(v);
   }
   return out + (list ? ']' : '}');
 }
@@ -121,7 +194,7 @@ const PLAIN = /^[\x20\x21\x23-\x2e\x30-\x5b\x5d-\x7e]*$/;
 
 export function phpString(s: string): string {
   if (PLAIN.test(s)) return `"${s}"`;
-  return JSON.stringify(s).replace(/[/\u0080-\uffff]/g, (c) => (c === '/' ? '\\/' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return phpEscapes(JSON.stringify(s));
 }
 
 /**
