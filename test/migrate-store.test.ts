@@ -73,19 +73,34 @@ await describeOnPg('migrate-store sqlite → postgres', () => {
   });
 });
 
-it('retention removes old events, payloads, finished deliveries and attempts, never pending ones', async () => {
+it('retention removes old events, payloads, finished deliveries and attempts, never pending ones nor their events', async () => {
   const server = await startTestServer();
-  const { client } = await createTenant(server);
-  const svc = (await client.post('/api/services', { name: 'Asilo' })).body.id;
-  await client.post('/api/webhooks', { title: 'r', endpoint: 'http://127.0.0.1:9/none', trigger: 'all' });
-  for (let i = 0; i < 5; i++) await client.post('/api/applications', { service_id: svc, status: 1900 });
-  const before = (await client.get('/api/events?limit=500')).body.items.length;
-  let r = await server.store.purgeOlderThan(Date.now() - 60_000);
-  assert.deepEqual(r, { attempts: 0, deliveries: 0, payloads: 0, events: 0 }, 'nothing is old yet');
-  r = await server.store.purgeOlderThan(Date.now() + 1000);
-  assert.equal(r.events, before);
-  assert.equal(r.deliveries, 0, 'pending deliveries stay');
-  assert.equal(r.payloads, 0, 'and so do their payloads');
-  assert.equal((await client.get('/api/deliveries')).body.items.length, 5);
-  await server.close();
+  try {
+    const { client } = await createTenant(server);
+    const svc = (await client.post('/api/services', { name: 'Asilo' })).body.id;
+    const hook = (await client.post('/api/webhooks', { title: 'r', endpoint: 'http://127.0.0.1:9/none', trigger: 'all' })).body;
+    for (let i = 0; i < 5; i++) await client.post('/api/applications', { service_id: svc, status: 1900 });
+    const before = (await client.get('/api/events?limit=500')).body.items.length;
+    let r = await server.store.purgeOlderThan(Date.now() - 60_000);
+    assert.deepEqual(r, { attempts: 0, deliveries: 0, payloads: 0, events: 0 }, 'nothing is old yet');
+    r = await server.store.purgeOlderThan(Date.now() + 1000);
+    assert.equal(r.events, before - 5, 'the events of the pending deliveries stay');
+    assert.equal(r.deliveries, 0, 'pending deliveries stay');
+    assert.equal(r.payloads, 0, 'and so do their payloads');
+    const pending = (await client.get('/api/deliveries')).body.items;
+    assert.equal(pending.length, 5);
+    for (const d of pending) {
+      // Found through their event, by its id and by its pratica.
+      assert.deepEqual((await client.get(`/api/deliveries?event_id=${d.event_id}`)).body.items.map((x: any) => x.id), [d.id]);
+      assert.deepEqual((await client.get(`/api/deliveries?application_id=${d.application_id}`)).body.items.map((x: any) => x.id), [d.id]);
+    }
+    // Disabling the webhook fails its pending deliveries: finished, they go, and their events after them.
+    assert.equal((await client.patch(`/api/webhooks/${hook.id}`, { active: false })).status, 200);
+    r = await server.store.purgeOlderThan(Date.now() + 1000);
+    assert.equal(r.deliveries, 5);
+    assert.ok(r.events >= 5, `${r.events} events removed`);
+    assert.equal((await client.get('/api/deliveries')).body.items.length, 0);
+  } finally {
+    await server.close();
+  }
 });

@@ -20,11 +20,17 @@ export function applicationSummary(raw: unknown): { subject: string | null; appl
 
 /** The WHERE of a delivery list filter (alias d), shared by the list and the bulk actions. */
 export function deliveryWhere(dialect: Dialect, tenantId: string, filter: DeliveryFilter): { where: string[]; params: SqlValue[] } {
-  const where = ['d.tenant_id = ?'];
+  // One event's deliveries, or one pratica's few, are found through the event (ofEvents); the
+  // tenant and the webhook are then checked on each row, not walked by their indexes (`|| ''`
+  // keeps both planners off them). SQLite otherwise walked the tenant's deliveries newest first,
+  // to spare itself a sort, until it met the few that matched: all of them for an old pratica.
+  const byEvent = Boolean(filter.event_id || filter.subject);
+  const checked = (column: string) => (byEvent ? `${column} || ''` : column);
+  const where = [`${checked('d.tenant_id')} = ?`];
   const params: SqlValue[] = [tenantId];
-  if (filter.webhook_id) { where.push('d.webhook_id = ?'); params.push(filter.webhook_id); }
-  if (filter.event_id) { where.push('d.event_id = ?'); params.push(filter.event_id); }
-  if (filter.subject) { where.push('d.subject = ?'); params.push(filter.subject); }
+  if (filter.webhook_id) { where.push(`${checked('d.webhook_id')} = ?`); params.push(filter.webhook_id); }
+  if (filter.event_id) { where.push(ofEvents('e.event_id = ?')); params.push(tenantId, filter.event_id); }
+  if (filter.subject) { where.push(ofEvents('e.subject = ?')); params.push(tenantId, filter.subject); }
   // A literal, as the partial indexes name it (deliveries_tenant_failed): a PostgreSQL generic
   // plan knows no bound value (SQLite prepares again for one). A status that is no delivery state
   // is an error, never SQL text.
@@ -40,8 +46,16 @@ export function deliveryWhere(dialect: Dialect, tenantId: string, filter: Delive
     where.push('substr(d.id, 1, ?) = ?');
     params.push(q.length, q);
   } else if (q) {
-    const search = searchCondition(dialect, 'd.subject', tenantId, q);
-    if (search) { where.push(search.sql); params.push(...search.params); }
+    const search = searchCondition(dialect, 'e.subject', tenantId, q);
+    if (search) { where.push(ofEvents(search.sql)); params.push(tenantId, ...search.params); }
   }
   return { where, params };
 }
+
+/**
+ * The deliveries of the tenant's events that `condition` (on alias e) picks: by event_id, by
+ * pratica (subject), by words. Through the event's seq, which a delivery keeps and an index
+ * takes in the order events come; an index on a delivery's event_id or subject took a random
+ * leaf for each new delivery (migration 220).
+ */
+const ofEvents = (condition: string): string => `d.event_seq IN (SELECT e.seq FROM events e WHERE e.tenant_id = ? AND ${condition})`;

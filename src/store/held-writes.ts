@@ -40,11 +40,11 @@ export async function flushHeld(t: Db, held: HeldWrites): Promise<void> {
 /** Payload rows per INSERT: their bodies are a few KiB each, so statements stay ~1 MiB at most. */
 const PAYLOAD_ROWS_PER_INSERT = 200;
 
-/** Delivery rows per INSERT statement: 12 values each, well under both stores' bind limits. */
+/** Delivery rows per INSERT statement: 13 values each, well under both stores' bind limits. */
 const DELIVERY_ROWS_PER_INSERT = 200;
 
 /** The PostgreSQL types of insertDeliveries' values: there they go as one array per column (sql.ts insertMany). */
-const DELIVERY_PG_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint'];
+const DELIVERY_PG_TYPES = ['text', 'text', 'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint'];
 
 /**
  * Pending deliveries, as multi-row INSERTs of DELIVERY_ROWS_PER_INSERT that cannot abort on
@@ -53,9 +53,9 @@ const DELIVERY_PG_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text
  */
 export async function insertDeliveries(t: Db, rows: SqlValue[][]): Promise<void> {
   const made = await insertMany(t,
-    `${cannotAbort(t.dialect, 'INSERT INTO')} deliveries (id, tenant_id, webhook_id, event_id, event_type, subject, order_key, endpoint_key,
-       status, payload_id, attempts, next_attempt_at, created_at, updated_at)`,
-    `(?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`, rows, { perStatement: DELIVERY_ROWS_PER_INSERT, pgTypes: DELIVERY_PG_TYPES });
+    `${cannotAbort(t.dialect, 'INSERT INTO')} deliveries (id, tenant_id, webhook_id, event_id, event_seq, event_type, subject, order_key,
+       endpoint_key, status, payload_id, attempts, next_attempt_at, created_at, updated_at)`,
+    `(?, ?, ?, ?, ?, ?, ?, ?, ?, ${STATUS.pending}, ?, 0, ?, ?, ?)`, rows, { perStatement: DELIVERY_ROWS_PER_INSERT, pgTypes: DELIVERY_PG_TYPES });
   // The whole transaction is rolled back: no event is committed without its deliveries.
   if (made !== rows.length) throw new Error(`wrote ${made} of ${rows.length} deliveries (a delivery id already taken)`);
 }

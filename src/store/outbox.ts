@@ -193,7 +193,7 @@ async function fanOut(t: Db, shared: AppendShared, ev: EventRecord, hooks: Webho
 
 /** One deliveries row, in the column order of insertDeliveries; its id first. */
 function deliveryRow(ev: EventRecord, hook: Webhook, payloadId: string, now: number): SqlValue[] {
-  return [timeOrderedId('msg', now), ev.tenant_id, hook.id, ev.event_id, ev.type, ev.subject,
+  return [timeOrderedId('msg', now), ev.tenant_id, hook.id, ev.event_id, ev.seq, ev.type, ev.subject,
     hook.ordering === 'per_application' && ev.subject ? ev.subject : null, endpointKey(hook.endpoint), payloadId, now, now, now];
 }
 

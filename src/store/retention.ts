@@ -2,7 +2,7 @@
  * Retention: events, rendered payloads, finished deliveries and attempts older than the
  * configured age are removed in small batches, each its own short statement, so no lock is
  * held for long and the API and dispatchers go on meanwhile. Deliveries still pending or being
- * sent are never removed, nor the payloads they need. Rows are visited in `seq` order, which is
+ * sent are never removed, nor the payloads and events they need. Rows are visited in `seq` order, which is
  * also their age order, so each batch finds its rows at the start of the primary key.
  */
 import type { Db } from './db.js';
@@ -23,7 +23,10 @@ export async function purgeOlderThan(db: Db, cutoff: number, batch = 1000, pause
        AND status IN (${STATUS.succeeded}, ${STATUS.failed}, ${STATUS.cancelled}) ORDER BY seq LIMIT ?)`],
     ['payloads', `DELETE FROM payloads WHERE id IN (SELECT p.id FROM payloads p WHERE p.created_at < ?
        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.payload_id = p.id) LIMIT ?)`],
-    ['events', 'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE recorded_at < ? ORDER BY seq LIMIT ?)'],
+    // An event stays while any of its deliveries does: the delivery list finds a delivery by its
+    // event (delivery-filter.ts), and shows it.
+    ['events', `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE recorded_at < ?
+       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq) ORDER BY seq LIMIT ?)`],
   ];
   for (const [name, sql] of steps) {
     for (;;) {

@@ -65,6 +65,30 @@ export function deliveryCases(withStore: StoreCase): void {
     await assert.rejects(store.listDeliveries(t.id, { status: "x' OR 1=1 --" as 'failed' }, { limit: 10 }), /not a delivery status/);
   }));
 
+  it("finds a delivery by its event, its pratica or the pratica's words through the event's seq, not a walk of the tenant's deliveries", withStore(async (store) => {
+    const t = await tenant(store);
+    const svc = await service(store, t.id);
+    const hook = await webhook(store, t.id, { trigger: 'all' });
+    const docs = Array.from({ length: 2000 }, () => newApp(t.id, svc));
+    const events = docs.map((d) => createdEvent(d));
+    await store.appendEvents(events);
+    const doc = docs[700];
+    const other = await tenant(store);
+    await webhook(store, other.id, { trigger: 'all' });
+    await store.appendEvents([createdEvent(newApp(other.id, await service(store, other.id), 2000, undefined, doc.id))]);
+    const byEvent = await store.listDeliveries(t.id, { event_id: events[700].event_id }, { limit: 10 });
+    assert.deepEqual(byEvent.items.map((d) => d.subject), [doc.id]);
+    const bySubject = await store.listDeliveries(t.id, { subject: doc.id }, { limit: 10 });
+    assert.deepEqual(bySubject.items.map((d) => d.id), byEvent.items.map((d) => d.id), "the other tenant's pratica of the same id is not listed");
+    const db = (store as SqlStore).database;
+    if (db.dialect === 'postgres') for (const table of ['deliveries', 'events']) await db.execute(`ANALYZE ${table}`);
+    for (const filter of [{ event_id: events[700].event_id }, { subject: doc.id }, { subject: doc.id, webhook_id: hook.id, status: 'pending' as const }]) {
+      const { sql, params } = deliveryListQuery(db.dialect, t.id, filter, { limit: 10 });
+      const plan = JSON.stringify(await db.query(`${db.dialect === 'postgres' ? 'EXPLAIN (FORMAT JSON)' : 'EXPLAIN QUERY PLAN'} ${sql}`, params));
+      assert.match(plan, /deliveries_event_seq/, `${JSON.stringify(filter)}: ${plan}`);
+    }
+  }));
+
   it('claims due deliveries under a lease, counting the attempt, each only once', withStore(async (store) => {
     const { t } = await queue(store, 3);
     const a = await store.claimDeliveries({ owner: 'A', limit: 10, now: Date.now(), leaseMs: LEASE });
