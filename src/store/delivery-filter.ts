@@ -20,11 +20,16 @@ export function applicationSummary(raw: unknown): { subject: string | null; appl
 
 /** The WHERE of a delivery list filter (alias d), shared by the list and the bulk actions. */
 export function deliveryWhere(dialect: Dialect, tenantId: string, filter: DeliveryFilter): { where: string[]; params: SqlValue[] } {
-  // One event's deliveries, or one pratica's few, are found through the event (ofEvents); the
-  // tenant and the webhook are then checked on each row, not walked by their indexes (`|| ''`
-  // keeps both planners off them). SQLite otherwise walked the tenant's deliveries newest first,
-  // to spare itself a sort, until it met the few that matched: all of them for an old pratica.
-  const byEvent = Boolean(filter.event_id || filter.subject);
+  const q = filter.q?.trim();
+  const deliveryId = q !== undefined && /^msg_[A-Za-z0-9_-]+$/.test(q);
+  const search = q && !deliveryId ? searchCondition(dialect, 'e.subject', tenantId, q) : null;
+  // One event's deliveries, or one pratica's few (by its id, or a whole id in the search), are
+  // found through the event (ofEvents); the tenant and the webhook are then checked on each row,
+  // not walked by their indexes (`|| ''` keeps both planners off them). SQLite otherwise walked
+  // the tenant's deliveries newest first, to spare itself a sort, until it met the few that
+  // matched: all of them for an old pratica. Words may match many pratiche: there the walk,
+  // which stops at a page of matches, is the planner's to choose.
+  const byEvent = Boolean(filter.event_id || filter.subject || search?.byId);
   const checked = (column: string) => (byEvent ? `${column} || ''` : column);
   const where = [`${checked('d.tenant_id')} = ?`];
   const params: SqlValue[] = [tenantId];
@@ -40,14 +45,13 @@ export function deliveryWhere(dialect: Dialect, tenantId: string, filter: Delive
   }
   if (filter.since !== undefined) { where.push('d.created_at >= ?'); params.push(filter.since); }
   if (filter.until !== undefined) { where.push('d.created_at < ?'); params.push(filter.until); }
-  const q = filter.q?.trim();
-  if (q && /^msg_[A-Za-z0-9_-]+$/.test(q)) {
+  if (deliveryId) {
     // A delivery id or its start, as the lists show it (within the tenant's rows).
     where.push('substr(d.id, 1, ?) = ?');
     params.push(q.length, q);
-  } else if (q) {
-    const search = searchCondition(dialect, 'e.subject', tenantId, q);
-    if (search) { where.push(ofEvents(search.sql)); params.push(tenantId, ...search.params); }
+  } else if (search) {
+    where.push(ofEvents(search.sql));
+    params.push(tenantId, ...search.params);
   }
   return { where, params };
 }

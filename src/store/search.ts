@@ -102,12 +102,13 @@ const SEARCH_ROWS_PER_INSERT = 500;
 
 /**
  * A condition on `column` (an application id) that holds when every word of `q` prefixes one of
- * the pratica's terms (a whole UUID in `q` must be the id itself); null when `q` has neither.
+ * the pratica's terms (a whole UUID in `q` must be the id itself: `byId`, one pratica at most);
+ * null when `q` has neither.
  * The words are one query of the index, each a prefix of the tenant's words: FTS5's
  * `"…"* AND "…"*` on SQLite, a tsquery's `'…':* & '…':*` on PostgreSQL (its GIN index). A word is
  * [a-z0-9] (queryWords), so it is never syntax of either.
  */
-export function searchCondition(dialect: Dialect, column: string, tenantId: string, q: string): { sql: string; params: SqlValue[] } | null {
+export function searchCondition(dialect: Dialect, column: string, tenantId: string, q: string): { sql: string; params: SqlValue[]; byId: boolean } | null {
   const whole = q.match(UUID_G) ?? [];
   const ws = queryWords(q.replace(UUID_G, ' '));
   if (ws.length === 0 && whole.length === 0) return null;
@@ -119,7 +120,7 @@ export function searchCondition(dialect: Dialect, column: string, tenantId: stri
     conditions.push(`${column} IN (SELECT application_id FROM application_search WHERE ${m.sql})`);
     params.push(ws.map((w) => m.prefix(key + w)).join(m.and));
   }
-  return { sql: conditions.join(' AND '), params };
+  return { sql: conditions.join(' AND '), params, byId: whole.length > 0 };
 }
 
 /** Per store: the index's match of one parameter, a word's prefix in its query language, and "and". */

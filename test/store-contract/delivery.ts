@@ -65,7 +65,7 @@ export function deliveryCases(withStore: StoreCase): void {
     await assert.rejects(store.listDeliveries(t.id, { status: "x' OR 1=1 --" as 'failed' }, { limit: 10 }), /not a delivery status/);
   }));
 
-  it("finds a delivery by its event, its pratica or the pratica's words through the event's seq, not a walk of the tenant's deliveries", withStore(async (store) => {
+  it("finds a delivery by its event or its pratica (its id, or a whole id in the search) through the event's seq, not a walk of the tenant's deliveries", withStore(async (store) => {
     const t = await tenant(store);
     const svc = await service(store, t.id);
     const hook = await webhook(store, t.id, { trigger: 'all' });
@@ -80,9 +80,10 @@ export function deliveryCases(withStore: StoreCase): void {
     assert.deepEqual(byEvent.items.map((d) => d.subject), [doc.id]);
     const bySubject = await store.listDeliveries(t.id, { subject: doc.id }, { limit: 10 });
     assert.deepEqual(bySubject.items.map((d) => d.id), byEvent.items.map((d) => d.id), "the other tenant's pratica of the same id is not listed");
+    assert.deepEqual((await store.listDeliveries(t.id, { q: doc.id }, { limit: 10 })).items.map((d) => d.id), byEvent.items.map((d) => d.id));
     const db = (store as SqlStore).database;
     if (db.dialect === 'postgres') for (const table of ['deliveries', 'events']) await db.execute(`ANALYZE ${table}`);
-    for (const filter of [{ event_id: events[700].event_id }, { subject: doc.id }, { subject: doc.id, webhook_id: hook.id, status: 'pending' as const }]) {
+    for (const filter of [{ event_id: events[700].event_id }, { subject: doc.id }, { subject: doc.id, webhook_id: hook.id, status: 'pending' as const }, { q: doc.id }]) {
       const { sql, params } = deliveryListQuery(db.dialect, t.id, filter, { limit: 10 });
       const plan = JSON.stringify(await db.query(`${db.dialect === 'postgres' ? 'EXPLAIN (FORMAT JSON)' : 'EXPLAIN QUERY PLAN'} ${sql}`, params));
       assert.match(plan, /deliveries_event_seq/, `${JSON.stringify(filter)}: ${plan}`);
