@@ -457,12 +457,10 @@ DROP TABLE application_terms;
     id: 220,
     name: 'deliveries_by_event_seq',
     sql: `
--- The delivery list's filters by event (event_id), by pratica (subject) and by words go through
--- the event: its seq, kept on each delivery, is appended to as events come. The indexes on the
--- delivery's event_id (the core's random UUIDs) and subject (a pratica's) put each new delivery
--- on a random leaf of each: 1.7 of the 8.0 WAL pages a bench event wrote to a SQLite store that
--- held 20,000 (BENCHMARKS.md). A delivery whose event retention already removed keeps a NULL
--- event_seq; retention now keeps an event while any of its deliveries is kept (retention.ts).
+-- As on SQLite (its migration 220 says why): the delivery list finds deliveries by event, by
+-- pratica and by words through the event's seq, kept on each delivery. Here the two indexes
+-- dropped also took an entry at every claim's and outcome's UPDATE (not HOT: they change the
+-- status), each on a random leaf.
 DROP INDEX deliveries_subject;
 DROP INDEX deliveries_event;
 ALTER TABLE deliveries ADD COLUMN event_seq BIGINT;

@@ -509,7 +509,7 @@ DROP TABLE application_terms;
 -- The delivery list's filters by event (event_id), by pratica (subject) and by words go through
 -- the event: its seq, kept on each delivery, is appended to as events come. The indexes on the
 -- delivery's event_id (the core's random UUIDs) and subject (a pratica's) put each new delivery
--- on a random leaf of each: 1.7 of the 8.0 WAL pages a bench event wrote to a SQLite store that
+-- on a random leaf of each: 1.6 of the 7.5 WAL pages a bench event wrote to a SQLite store that
 -- held 20,000 (BENCHMARKS.md). A delivery whose event retention already removed keeps a NULL
 -- event_seq; retention now keeps an event while any of its deliveries is kept (retention.ts).
 DROP INDEX deliveries_subject;
