@@ -2,8 +2,9 @@
  * Retention: events, rendered payloads, finished deliveries and attempts older than the
  * configured age are removed in small batches, each its own short statement, so no lock is
  * held for long and the API and dispatchers go on meanwhile. Deliveries still pending or being
- * sent are never removed, nor the payloads and events they need. Rows are visited in `seq` order, which is
- * also their age order, so each batch finds its rows at the start of the primary key.
+ * sent are never removed, nor the payloads and events they need. Rows are visited in `seq`
+ * order, which is also their age order, so each batch finds its rows at the start of the
+ * primary key.
  */
 import type { Db } from './db.js';
 import { STATUS } from './sql.js';
