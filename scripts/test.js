@@ -10,6 +10,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
+import { setTimeout, clearTimeout } from 'node:timers';
 
 function walk(dir, suffix, out = []) {
   for (const name of readdirSync(dir)) {
@@ -51,28 +52,69 @@ const ALONE = ['scale-postgres'];
 const alone = files.filter((f) => ALONE.some((s) => f.includes(s)));
 const runs = [files.filter((f) => !alone.includes(f)), alone].filter((r) => r.length > 0);
 
-// The runner's own totals (ℹ pass N …) are read as they stream by: failure details printed
-// after them can be long, so the last few KB of output may no longer hold them.
+// The runner's own totals (ℹ pass N …) are read from each file's output: failure details
+// printed after them can be long, so the last few KB may no longer hold them.
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };
 
-/** One `node --test` over `list`; resolves with its exit code. */
-function run(list) {
-  // A test that hangs fails after 3 minutes instead of holding CI until its own time limit.
-  const child = spawn(process.execPath, ['--test', ...guard, '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...list], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+// A file whose tests are done but which keeps a server, socket or timer open never exits, and
+// `node --test` waits for it: CI would run to its own limit instead of going red. Each file
+// therefore runs in a `node --test` of its own, in a process group of its own, and a file still
+// running after FILE_LIMIT_MS is killed with everything it started and counted as failed.
+// (`--test-force-exit` is not the answer: it ends a file once the tests it knows of are done,
+// and drops suites a file registers after a top-level await, test/inspector-store.test.ts's.)
+// The longest file takes about 100 s (scale-postgres); a single test has 3 minutes.
+// MESSO_TEST_FILE_LIMIT_S changes the limit (to see it work: a few seconds).
+const FILE_LIMIT_MS = Number(process.env.MESSO_TEST_FILE_LIMIT_S ?? 360) * 1000;
+const CONCURRENCY = 2;
+const running = new Set();
+
+/** One file under `node --test`; resolves with its exit code once its output is printed. */
+function runFile(file) {
+  const child = spawn(process.execPath, ['--test', ...guard, '--test-timeout=180000', '--test-reporter=spec', file], {
+    stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
-  let partial = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => {
-    process.stdout.write(chunk);
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop();
-    for (const line of lines) {
+  running.add(child);
+  const out = [];
+  child.stdout.setEncoding('utf8').on('data', (c) => out.push(c));
+  child.stderr.setEncoding('utf8').on('data', (c) => out.push(c));
+  let killed = false;
+  const started = Date.now();
+  const limit = setTimeout(() => { killed = true; killGroup(child); }, FILE_LIMIT_MS);
+  return new Promise((resolve) => child.on('close', (code) => {
+    clearTimeout(limit);
+    running.delete(child);
+    const text = out.join('');
+    // The spec reporter does not name the file it reports on when it runs one.
+    process.stdout.write(`\n── ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    for (const line of text.split('\n')) {
       const m = /^ℹ (pass|fail|cancelled|skipped) (\d+)$/.exec(line.trim());
       if (m) totals[m[1]] += Number(m[2]);
     }
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+    if (killed) {
+      totals.fail += 1;
+      process.stdout.write(`✖ ${file} still running after ${FILE_LIMIT_MS / 1000} s (a server, socket or timer left open?): killed, counted as failed\n`);
+      resolve(1);
+    } else resolve(code ?? 1);
+  }));
+}
+
+function killGroup(child) {
+  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => { for (const c of running) killGroup(c); process.exit(130); });
+}
+
+/** The files of `list`, CONCURRENCY at a time; resolves with the first non-zero exit code. */
+async function run(list) {
+  const queue = [...list];
+  let code = 0;
+  const lane = async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) code = (await runFile(f)) || code;
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  return code;
 }
 
 let code = 0;
