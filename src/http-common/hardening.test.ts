@@ -9,6 +9,12 @@ test('jsonDepth counts nesting without recursion, ignoring brackets in strings',
   assert.equal(jsonDepth('['.repeat(1_000_000)), 1_000_000);
   assert.equal(tooDeep(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`), null);
   assert.equal(tooDeep(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`)?.extra.field, 'body');
+  // Past the bracket count, the nesting decides: many brackets side by side, or in strings, pass.
+  assert.equal(tooDeep(`[${'[],'.repeat(500)}{}]`), null);
+  assert.equal(tooDeep(JSON.stringify({ s: '{'.repeat(500) })), null);
+  const mixed = `${'{"a":['.repeat(MAX_JSON_DEPTH / 2)}1${']}'.repeat(MAX_JSON_DEPTH / 2)}`;
+  assert.equal(tooDeep(mixed), null);
+  assert.equal(tooDeep(`[${mixed}]`)?.extra.field, 'body', 'one level more, through objects and arrays both');
 });
 
 test('boundIntegers bounds integers without bounds, and leaves the rest alone', () => {

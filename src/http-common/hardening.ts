@@ -32,7 +32,24 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
+/**
+ * Whether `text` holds more than `limit` opening brackets, `{` and `[` (inside strings too).
+ * indexOf finds each in native code; a 1.9 KB pratica holds 9 of them.
+ */
+function bracketsOver(text: string, limit: number): boolean {
+  let n = 0;
+  for (const bracket of ['{', '[']) {
+    for (let i = text.indexOf(bracket); i !== -1; i = text.indexOf(bracket, i + 1)) if (++n > limit) return true;
+  }
+  return false;
+}
+
 export function tooDeep(text: string): ApiError | null {
+  // No text nests deeper than it has opening brackets: most bodies are settled by counting them,
+  // without jsonDepth's scan of every character. On the bench's single-POST body (1.9 KB): 0.3–1
+  // µs against 5–16 µs, timed in turn (2,000 bodies, five rounds); the scan was 2.6 % of the
+  // one-process API's CPU on ingest alone.
+  if (!bracketsOver(text, MAX_JSON_DEPTH)) return null;
   const depth = jsonDepth(text);
   if (depth <= MAX_JSON_DEPTH) return null;
   return new ApiError('validation', `body: nested ${depth} levels deep; at most ${MAX_JSON_DEPTH} are allowed`, {
