@@ -52,14 +52,15 @@ const ALONE = ['scale-postgres'];
 const alone = files.filter((f) => ALONE.some((s) => f.includes(s)));
 const runs = [files.filter((f) => !alone.includes(f)), alone].filter((r) => r.length > 0);
 
-// The runner's own totals (ℹ pass N …) are read from each file's output: failure details
-// printed after them can be long, so the last few KB may no longer hold them.
+// The runner's own totals (ℹ pass N …), read from each file's output.
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };
 
 // A file whose tests are done but which keeps a server, socket or timer open never exits, and
 // `node --test` waits for it: CI would run to its own limit instead of going red. Each file
 // therefore runs in a `node --test` of its own, in a process group of its own, and a file still
-// running after FILE_LIMIT_MS is killed with everything it started and counted as failed.
+// running after FILE_LIMIT_MS is killed with everything it started and counted as failed. A
+// file that ends has its group killed too: a process it started and left behind would hold its
+// port and a core for the files after it.
 // (`--test-force-exit` is not the answer: it ends a file once the tests it knows of are done,
 // and drops suites a file registers after a top-level await, test/inspector-store.test.ts's.)
 // The longest file takes about 100 s (scale-postgres); a single test has 3 minutes. Five
@@ -84,6 +85,7 @@ function runFile(file) {
   return new Promise((resolve) => child.on('close', (code) => {
     clearTimeout(limit);
     running.delete(child);
+    killGroup(child);
     const text = out.join('');
     // The spec reporter does not name the file it reports on when it runs one.
     process.stdout.write(`\n── ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
@@ -103,8 +105,8 @@ function runFile(file) {
 function killGroup(child) {
   try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
 }
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { for (const c of running) killGroup(c); process.exit(130); });
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(sig, () => { for (const c of running) killGroup(c); process.exit(code); });
 }
 
 /** The files of `list`, CONCURRENCY at a time; resolves with the first non-zero exit code. */
