@@ -68,7 +68,8 @@ export const USAGE = `usage: npm run bench -- [flags]   (each flag takes a value
   --peer none|bullmq,floor [none]   --floor-copies 1|2|3 [1]
   --runs N [1]                  medians of N runs
   --json FILE                   every run's rows, and the medians
-MESSO_BENCH_PROFILE=dir writes a CPU profile of each messo process; MESSO_BENCH_NODE_ARGS adds Node flags.
+MESSO_BENCH_PROFILE=dir writes a CPU profile of each messo process; MESSO_BENCH_NODE_ARGS adds Node flags;
+MESSO_BENCH_NODE=path runs messo's processes on another Node.js binary (better-sqlite3 built for its ABI).
 `;
 
 /** Whether the arguments ask for the usage instead of a run. */

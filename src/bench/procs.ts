@@ -51,6 +51,13 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The Node.js that runs messo's processes: the bench's own, or MESSO_BENCH_NODE (another
+ * version's binary), so that two Node versions can be compared against one load generator and
+ * receiver. better-sqlite3 must then be built for that binary's ABI.
+ */
+const messoNode = (): string => process.env.MESSO_BENCH_NODE || process.execPath;
+
 /** Node flags of messo's processes: those of `npm start` and the image, and a CPU profile on request. */
 function profileArgs(): string[] {
   const dir = process.env.MESSO_BENCH_PROFILE;
@@ -60,7 +67,7 @@ function profileArgs(): string[] {
 
 /** Starts `messo serve …` and resolves with its URL once the banner says it listens. */
 export function startServe(bin: string, args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(bin, ['serve', ...args], { env: { ...process.env, ...env }, execArgv: profileArgs(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(bin, ['serve', ...args], { env: { ...process.env, ...env }, execPath: messoNode(), execArgv: profileArgs(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stderr!.on('data', (c) => {
@@ -75,7 +82,7 @@ export function startServe(bin: string, args: string[], env: Record<string, stri
 /** Starts `messo worker` and resolves once its /healthz answers, that is once its dispatcher runs. */
 export async function startWorker(bin: string, env: Record<string, string>): Promise<ChildProcess> {
   const port = await freePort();
-  const child = fork(bin, ['worker', '--port', String(port)], { env: { ...process.env, ...env }, execArgv: profileArgs(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(bin, ['worker', '--port', String(port)], { env: { ...process.env, ...env }, execPath: messoNode(), execArgv: profileArgs(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`messo worker exited (${code})`))));
   const t0 = now();
   for (;;) {

@@ -98,10 +98,12 @@ export function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-export function header(o: BenchOptions, runs: number): string {
+/** `messoNode`: the version of MESSO_BENCH_NODE's binary, when messo's processes run on another Node.js than the bench. */
+export function header(o: BenchOptions, runs: number, messoNode?: string): string {
   return [
     `messo bench, ${new Date().toISOString()}: ${o.store}, ${o.workers === 0 ? 'one process' : `API + ${o.workers} worker(s)`}, ingest ${o.ingest}${o.connection === 'close' ? ' (a connection per request)' : ''}, ${o.events.toLocaleString('en')} events, ${o.inflight} in flight, ${o.timeoutMs} ms client timeout,`,
     `${o.endpoints} receiver origin(s), paced ${o.rate}/s for ${o.pacedSeconds} s${o.peers.length > 0 ? `, peer ${o.peers.join(', ')}` : ''}${runs > 1 ? `; median of ${runs} runs` : ''}.`,
+    `Node.js ${process.version}${messoNode ? `; messo's processes on ${messoNode}` : ''}.`,
     '"of plain" = rate / the plain loop\'s ev/s in the same run (same client, bodies and in-flight count, straight to the receiver).',
     'Load average = 1-minute, before → after each phase; the machine may be shared, so absolute figures are provisional.',
   ].join('\n');

@@ -9,8 +9,9 @@
  * A run: the plain loops, then for messo (and each peer) (a) ingest alone on an API without a
  * dispatcher, (b) end to end and (c) the open loop and (d) fan-out on a fresh deployment in the
  * chosen topology, (e) the backlog on another fresh one. MESSO_BENCH_PROFILE=dir writes a CPU
- * profile of each messo process.
+ * profile of each messo process; MESSO_BENCH_NODE=path runs messo's processes on another Node.js.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { deployMesso, deployPeer, type Deployment } from './deploy.js';
 import { parseOptions, USAGE, wantsHelp, type BenchOptions, type Phase } from './options.js';
@@ -71,6 +72,9 @@ async function main(): Promise<void> {
     return;
   }
   const o = parseOptions(process.argv.slice(2));
+  // Asked before anything starts: a wrong path fails here, with the shell's own error.
+  const other = process.env.MESSO_BENCH_NODE;
+  const messoNode = other ? `${other} (${execFileSync(other, ['--version'], { encoding: 'utf8' }).trim()})` : undefined;
   const started = new Date().toISOString();
   const runs: Row[][] = [];
   for (let i = 0; i < o.runs; i++) {
@@ -78,8 +82,11 @@ async function main(): Promise<void> {
     if (o.runs > 1) process.stdout.write(`\nrun ${i + 1}:\n${table(runs[i])}\n`);
   }
   const rows = medianRows(runs);
-  process.stdout.write(`\n${header(o, o.runs)}\n\n${table(rows)}\n`);
-  if (o.json) writeFileSync(o.json, `${JSON.stringify({ started, finished: new Date().toISOString(), options: o, rows, runs }, null, 2)}\n`);
+  process.stdout.write(`\n${header(o, o.runs, messoNode)}\n\n${table(rows)}\n`);
+  if (o.json) {
+    const node = { bench: process.version, messo: messoNode ?? process.version };
+    writeFileSync(o.json, `${JSON.stringify({ started, finished: new Date().toISOString(), node, options: o, rows, runs }, null, 2)}\n`);
+  }
 }
 
 main().catch((err) => {
