@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CliProcess, MESSO_BIN, runCli } from './cli-helpers.js';
 import { tempDir, waitUntil } from './harness.js';
+import { describeOnPg, freshPgSchema } from './pg.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -129,6 +130,28 @@ describe('messo command', () => {
       assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /messo_build_info/);
     } finally {
       await p.stop();
+    }
+  });
+});
+
+await describeOnPg('messo on PostgreSQL, as the commands print it', () => {
+  it('never prints the password of the database URL, in its user info or as ?password=', async () => {
+    // node-postgres reads ?password= as well: the banner and `migrate` once printed it as given.
+    const pg = await freshPgSchema();
+    try {
+      const u = new URL(pg.url);
+      const password = decodeURIComponent(u.password) || 'not-the-real-one-7f3c';
+      u.password = '';
+      u.searchParams.set('password', password);
+      const env = { MESSO_DATABASE_URL: u.toString(), MESSO_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+      for (const args of [['migrate'], ['migrate', '--json']]) {
+        const r = await runCli(args, { env, timeoutMs: 30_000 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(!`${r.stdout}${r.stderr}`.includes(password), `${args.join(' ')} printed the password: ${r.stdout}`);
+        assert.match(r.stdout, /password=\*\*\*/);
+      }
+    } finally {
+      await pg.drop();
     }
   });
 });

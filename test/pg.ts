@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { redactUrl } from '../src/store/pg-db.js';
+import { redactUrl } from '../src/store/database-url.js';
 
 const wholeSuite = /^postgres(ql)?:\/\//.test(process.env.MESSO_TEST_DATABASE_URL ?? '') ? process.env.MESSO_TEST_DATABASE_URL : undefined;
 export const PG_URL = process.env.MESSO_TEST_PG_URL || wholeSuite || 'postgres://postgres@127.0.0.1:5432/test';

@@ -362,6 +362,26 @@ await describeOnPg('postgres migrations', () => {
       await pgAdmin((c) => c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`));
     }
   });
+
+  it('opens over a Unix socket written as libpq writes it, an empty host and ?host=<directory>', async (t) => {
+    // `postgres://user@/db?host=/run/postgresql`: node-postgres reads it, `new URL` refuses it.
+    const [{ dir }] = await pgAdmin((c) => c.query("SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS dir")).then((r) => r.rows);
+    const { user, database, port } = new pg.Client({ connectionString: PG_URL });
+    const name = `messo_t_sock_${Date.now().toString(36)}`;
+    const url = `postgres://${user}@/${database}?host=${dir}&port=${port}&schema=${name}`;
+    const probe = new pg.Client({ connectionString: url });
+    const reason = dir ? await probe.connect().then(() => null, (err: Error) => `not reachable over ${dir}: ${err.message}`) : 'the server has no Unix socket';
+    await probe.end().catch(() => undefined);
+    if (reason) return t.skip(reason);
+    const store = await openStore(url);
+    try {
+      const [n] = await pgAdmin((c) => c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [name])).then((r) => r.rows);
+      assert.ok(n.n >= 9, `tables in ${name}: ${n.n}`);
+    } finally {
+      await store.close();
+      await pgAdmin((c) => c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`));
+    }
+  });
 });
 
 await describeOnPg('postgres plans', () => {

@@ -62,9 +62,14 @@ async function claimCounts(url: string): Promise<{ some: number; none: number } 
   return Number.isNaN(some) && Number.isNaN(none) ? null : { some: some || 0, none: none || 0 };
 }
 
-/** A database URL whose server is this machine: a loopback address, or a Unix socket (a host that is a path). */
+/**
+ * A database URL whose server is this machine: a loopback address, or a Unix socket (a host that
+ * is a path, in the URL's host or in libpq's `?host=`; `new URL` refuses `user@/db?host=…`).
+ */
 export function isLoopbackDatabase(url: string): boolean {
-  const host = decodeURIComponent(new URL(url).hostname).replace(/^\[|\]$/g, '');
+  const q = url.indexOf('?');
+  const param = q === -1 ? null : new URLSearchParams(url.slice(q + 1)).get('host');
+  const host = (param ?? decodeURIComponent(new URL(url).hostname)).replace(/^\[|\]$/g, '');
   if (host === '' || host.startsWith('/') || host === 'localhost') return true;
   return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
 }

@@ -13,7 +13,5 @@ export function config(): Config {
   }
 }
 
-/** A database URL fit for a log line: the password replaced. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
-}
+/** A database URL fit for a log line: the password replaced, in the user info and in `?password=`. */
+export { redactUrl } from '../store/index.js';

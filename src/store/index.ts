@@ -82,3 +82,4 @@ export { SqlStore } from './sql-store.js';
 export { transfer, type TransferReport } from './transfer.js';
 /** The store out of reach (connection refused, terminated, busy): answer 503, not 500. */
 export { isStoreUnavailable } from './unavailable.js';
+export { redactUrl } from './database-url.js';

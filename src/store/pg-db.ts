@@ -18,6 +18,7 @@
  *   a shared server (or each test) lives in its own schema without an extra round trip.
  */
 import pg from 'pg';
+import { redactUrl } from './database-url.js';
 import { UniqueViolation, type Db, type SqlValue, type TxOptions } from './db.js';
 
 export interface PgOptions {
@@ -55,19 +56,6 @@ export function isSchemaName(name: string): boolean {
 /** `"name"`: a schema name is checked before use, but quoting keeps it exact (case kept). */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A URL safe to print: the password, if any, replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    // node-postgres also reads ?password= (and libpq-style ?sslpassword=).
-    for (const k of [...u.searchParams.keys()]) if (/password/i.test(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return 'postgres://…';
-  }
 }
 
 /** `?` → `$1..$n`, skipping quoted literals and identifiers. */

@@ -8,6 +8,7 @@
  * see pg-db.ts for what they save. Both are our parameters: taken off the URL before
  * node-postgres reads the rest.
  */
+import { parsePostgresUrl } from './database-url.js';
 import { openPostgres, quoteIdent, type PgDb, type PgOptions } from './pg-db.js';
 import { postgresMigrations } from './migrations/postgres.js';
 import { SqlStore, type StoreOptions } from './sql-store.js';
@@ -18,19 +19,6 @@ import type { Keyring } from '../domain/encryption.js';
 export interface PostgresStoreOptions extends Omit<PgOptions, 'schema'> {
   /** Overrides the URL's `?schema=`. */
   schema?: string;
-}
-
-/** Splits our parameters (`schema`, `prepared_statements`) off a postgres:// URL. */
-export function parsePostgresUrl(url: string): { url: string; schema: string | undefined; prepare: boolean } {
-  const u = new URL(url);
-  const schema = u.searchParams.get('schema') ?? undefined;
-  const prepared = u.searchParams.get('prepared_statements') ?? 'true';
-  if (prepared !== 'true' && prepared !== 'false') {
-    throw new Error(`prepared_statements=${JSON.stringify(prepared).slice(1, -1)} in the database URL: use true or false`);
-  }
-  u.searchParams.delete('schema');
-  u.searchParams.delete('prepared_statements');
-  return { url: u.toString(), schema: schema === '' ? undefined : schema, prepare: prepared === 'true' };
 }
 
 /** First key of the advisory lock that lets one process at a time keep the statistics ('stat'). */
