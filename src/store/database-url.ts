@@ -1,8 +1,8 @@
 /**
- * Database URLs, read as text: no driver loaded. `new URL` refuses libpq's empty host
- * (`postgres://user@/db?host=/run/postgresql`, a Unix socket), which node-postgres accepts; a
- * URL is therefore taken apart at its `?` here, never rebuilt from a parsed URL, so every form
- * node-postgres reads passes through as it was written.
+ * Database URLs, with no driver loaded. `new URL` refuses libpq's empty host
+ * (`postgres://user@/db?host=/run/postgresql`, a Unix socket), which node-postgres accepts (it
+ * stands a host in while it reads the URL): our parameters are therefore taken off at the `?`,
+ * and the rest reaches node-postgres as it was written.
  */
 
 /** The URL's part before its query, and its query parameters. */
@@ -13,15 +13,33 @@ function split(url: string): { head: string; params: URLSearchParams | null } {
 
 const join = (head: string, params: URLSearchParams | null): string => (params && params.size > 0 ? `${head}?${params}` : head);
 
+/** Stands for libpq's empty host while `new URL` reads a URL, as node-postgres does. */
+const EMPTY_HOST = '___messo_empty_host___';
+
 /**
  * A URL safe to print: the password replaced by `***`, in the user info and in any query
- * parameter named like one (node-postgres reads `?password=`, libpq `?sslpassword=`).
+ * parameter named like one (node-postgres reads `?password=`, libpq `?sslpassword=`). Read by the
+ * rules node-postgres reads it by (`new URL`, an empty host stood in for), so that what it would
+ * take as the password is what is hidden, `@` in it included. A URL those rules refuse, which
+ * node-postgres could not use either, is shown as its scheme alone. `sqlite:<path>` holds no
+ * secret and is shown as it is.
  */
 export function redactUrl(url: string): string {
-  const { head, params } = split(url);
-  const shown = head.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
-  if (params) for (const k of [...params.keys()]) if (/password/i.test(k)) params.set(k, '***');
-  return join(shown, params);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+  if (!scheme) return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    try {
+      u = new URL(url.replace('@/', `@${EMPTY_HOST}/`));
+    } catch {
+      return `${scheme}…`;
+    }
+  }
+  if (u.password) u.password = '***';
+  for (const k of [...u.searchParams.keys()]) if (/password/i.test(k)) u.searchParams.set(k, '***');
+  return u.toString().replace(`@${EMPTY_HOST}/`, '@/');
 }
 
 /** Splits our parameters (`schema`, `prepared_statements`) off a postgres:// URL; the rest goes to node-postgres. */

@@ -47,6 +47,10 @@ test('a URL shown in logs never carries the password', () => {
   assert.equal(redactUrl('postgres://messo:s3cret@/messo?host=/run/postgresql&sslpassword=k3y'),
     'postgres://messo:***@/messo?host=%2Frun%2Fpostgresql&sslpassword=***');
   assert.equal(redactUrl('sqlite:/var/lib/messo/messo.db'), 'sqlite:/var/lib/messo/messo.db');
+  // node-postgres takes the last @ of the host part: the password holds the others.
+  assert.equal(redactUrl('postgres://messo:p@ss@db/messo'), 'postgres://messo:***@db/messo');
+  // A URL node-postgres cannot read either (a / in the password): nothing of it is shown.
+  assert.equal(redactUrl('postgres://messo:pa/ss@db/messo'), 'postgres://…');
   const db = openPostgres('postgres://messo:s3cret@127.0.0.1:1/x', { schema: 'a' });
   assert.ok(!db.displayUrl.includes('s3cret'));
   assert.match(db.displayUrl, /\(schema a\)$/);
